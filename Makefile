@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each sets up its own virtualenv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv demo test lint emulator clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is required"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# uv resolves apache-airflow + the Amazon provider's s3fs pins in seconds (pip backtracks for minutes).
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[emulator,test]"
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/python -m airflow_provider_xai.demo
+
+test: venv
+	$(BIN)/ruff check airflow_provider_xai tests example_dags benchmarks
+	$(BIN)/python -m pytest -p no:cacheprovider -q -rs $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check airflow_provider_xai tests example_dags benchmarks
+	$(BIN)/ruff format --check airflow_provider_xai tests example_dags benchmarks
+
+emulator: venv
+	$(BIN)/xai-emulator --port 8089
+
+clean:
+	rm -rf $(VENV) airflow_home demo_output *.egg-info

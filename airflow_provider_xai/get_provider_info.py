@@ -1,0 +1,58 @@
+"""Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point.
+
+Keep this module import-light: every ``airflow`` command loads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_INTEGRATION = "xAI"
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Return the provider's metadata (validated against Airflow's ``provider_info.schema.json``)."""
+    return {
+        "package-name": "airflow-provider-xai",
+        "name": "xAI",
+        "description": "Generate images and videos with xAI's Grok Imagine models from Airflow DAGs.",
+        "integrations": [
+            {
+                "integration-name": _INTEGRATION,
+                "external-doc-url": "https://x.ai/",
+                "tags": ["ai"],
+            }
+        ],
+        "connection-types": [
+            {
+                "connection-type": "xai",
+                "hook-class-name": "airflow_provider_xai.hooks.xai.XaiHook",
+                "hook-name": "xAI (Grok Imagine)",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port", "login", "extra"],
+                    "relabeling": {"host": "Base URL", "password": "API key"},
+                    "placeholders": {
+                        "host": "https://api.mountsea.ai (or http://127.0.0.1:8089 for the emulator)",
+                        "password": "your xAI API key",
+                    },
+                },
+                "conn-fields": {
+                    "ca_bundle": {
+                        "label": "CA bundle",
+                        "description": "Path to a CA bundle for TLS (corporate proxies that re-sign TLS).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                },
+            }
+        ],
+        "hooks": [{"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_xai.hooks.xai"]}],
+        "operators": [
+            {"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_xai.operators.xai"]}
+        ],
+        "sensors": [
+            {"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_xai.sensors.xai"]}
+        ],
+        "triggers": [
+            {"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_xai.triggers.xai"]}
+        ],
+    }

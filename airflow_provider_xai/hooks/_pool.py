@@ -1,0 +1,64 @@
+"""Keep-alive aiohttp sessions shared by every trigger of one event loop.
+
+A session per waiting trigger costs hundreds of KB of RSS and a TLS handshake per connection; a new
+session per poll also burns CPU. Triggers of one event loop that talk to the same service therefore
+share one pool of keep-alive connections. The pool holds no credentials: each request carries its own
+``Authorization`` header. A pool is leased: the last lease to end closes it, so nothing leaks when
+an event loop ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import weakref
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+
+
+@dataclass
+class _Pool:
+    session: aiohttp.ClientSession
+    leases: int = 0
+
+
+_POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[object, _Pool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _new_session(ssl_context: ssl.SSLContext | bool) -> aiohttp.ClientSession:
+    connector = aiohttp.TCPConnector(ssl=ssl_context, limit=0, limit_per_host=256, keepalive_timeout=60)
+    return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60, connect=15))
+
+
+@contextlib.asynccontextmanager
+async def leased_session(
+    key: object, ssl_context: ssl.SSLContext | bool = True
+) -> AsyncIterator[aiohttp.ClientSession]:
+    """Lease this event loop's shared session for ``key`` (create it on first use).
+
+    :param key: what tells pools apart: the TLS settings, never a credential.
+    :param ssl_context: the TLS context (or ``True`` for the default, ``False`` for none).
+    """
+    loop = asyncio.get_running_loop()
+    pools = _POOLS.setdefault(loop, {})
+    pool = pools.get(key)
+    if pool is None or pool.session.closed:
+        pool = pools[key] = _Pool(_new_session(ssl_context))
+    pool.leases += 1
+    try:
+        yield pool.session
+    finally:
+        pool.leases -= 1
+        if pool.leases == 0 and pools.get(key) is pool:
+            del pools[key]
+            await pool.session.close()
+
+
+def open_pool_count() -> int:
+    """Return how many shared sessions are open in the running event loop (for tests and benchmarks)."""
+    return len(_POOLS.get(asyncio.get_running_loop(), {}))

@@ -1,0 +1,333 @@
+"""Hook for the xAI generation service: requests for the blocking path, aiohttp for the trigger."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import ssl
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import requests
+from airflow.sdk import BaseHook
+from requests.adapters import HTTPAdapter
+
+from airflow_provider_xai import __version__, protocol
+from airflow_provider_xai.exceptions import (
+    XaiConnectionError,
+    XaiError,
+    XaiRateLimitedError,
+    XaiSubmissionUncertainError,
+    XaiTransientError,
+)
+from airflow_provider_xai.hooks._pool import leased_session
+from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitResult
+from airflow_provider_xai.protocol import SubmitRequest, TaskState
+
+USER_AGENT = f"airflow-provider-xai/{__version__} (python/{platform.python_version()})"
+CONNECT_TIMEOUT = 15.0
+READ_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """What a hook needs from its Airflow connection, resolved once.
+
+    The key is kept out of ``repr`` so that it can never reach a log line through this object.
+    """
+
+    base_url: str
+    api_key: str = ""
+    ca_bundle: str | None = None
+    verify: bool = True
+
+    def __repr__(self) -> str:
+        return f"ServiceSettings(base_url={self.base_url!r}, api_key='***', ca_bundle={self.ca_bundle!r})"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Return the headers of every request (credentials go per request, never into a pool)."""
+        return {
+            "Authorization": f"Bearer {self.api_key}",
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+        }
+
+    @property
+    def requests_verify(self) -> bool | str:
+        """Return the ``verify`` argument for requests."""
+        return (self.ca_bundle or True) if self.verify else False
+
+    def ssl_context(self) -> ssl.SSLContext | bool:
+        """Return the TLS setting for aiohttp (the same trust as the blocking path)."""
+        if not self.verify:
+            return False
+        return ssl.create_default_context(cafile=self.ca_bundle) if self.ca_bundle else True
+
+
+def settings_from_connection(conn: Any) -> ServiceSettings:
+    """Build :class:`ServiceSettings` from an Airflow connection (host, password, extra)."""
+    host = (conn.host or "").strip().rstrip("/")
+    if not host:
+        base_url = protocol.DEFAULT_BASE_URL
+    elif "://" in host:
+        base_url = host
+    else:
+        base_url = f"{conn.schema or 'https'}://{host}"
+    if conn.port and base_url.count(":") < 2:
+        base_url = f"{base_url}:{conn.port}"
+    extra = conn.extra_dejson if isinstance(conn.extra_dejson, Mapping) else {}
+    ca_bundle = (
+        extra.get("ca_bundle") or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    )
+    verify = str(extra.get("verify", True)).lower() not in ("false", "0", "no")
+    return ServiceSettings(base_url=base_url, api_key=conn.password or "", ca_bundle=ca_bundle, verify=verify)
+
+
+class XaiHook(BaseHook):
+    """Talk to the xAI generation service (Grok Imagine) through an Airflow connection.
+
+    :param xai_conn_id: the Airflow connection: host = base URL, password = API key.
+    :param submit_retries: how many times a submission refused with 429 (or a refused connection) is
+        retried with backoff. A submission that may have reached the service is never retried.
+    """
+
+    conn_name_attr = "xai_conn_id"
+    default_conn_name = "xai_default"
+    conn_type = "xai"
+    hook_name = "xAI (Grok Imagine)"
+
+    def __init__(self, xai_conn_id: str = default_conn_name, *, submit_retries: int = 8, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.xai_conn_id = xai_conn_id
+        self.submit_retries = submit_retries
+        self._settings: ServiceSettings | None = None
+        self._session: requests.Session | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(xai_conn_id={self.xai_conn_id!r})"
+
+    # ------------------------------------------------------------------------------------------
+    # connection
+    # ------------------------------------------------------------------------------------------
+    @property
+    def settings(self) -> ServiceSettings:
+        """Return the connection's settings, resolved once (blocking)."""
+        if self._settings is None:
+            self._settings = settings_from_connection(self.get_connection(self.xai_conn_id))
+        return self._settings
+
+    async def asettings(self) -> ServiceSettings:
+        """Return the connection's settings, resolved once without blocking the event loop."""
+        if self._settings is None:
+            conn = await self.aget_connection(self.xai_conn_id)
+            self._settings = settings_from_connection(conn)
+        return self._settings
+
+    def get_conn(self) -> requests.Session:
+        """Return this hook's keep-alive HTTP session (no automatic retries: we decide what to retry)."""
+        if self._session is None:
+            session = requests.Session()
+            session.mount("http://", HTTPAdapter(max_retries=0))
+            session.mount("https://", HTTPAdapter(max_retries=0))
+            self._session = session
+        return self._session
+
+    # ------------------------------------------------------------------------------------------
+    # blocking I/O: the only lines that differ from the async path are the send and the sleep
+    # ------------------------------------------------------------------------------------------
+    def _send(self, method: str, path: str, *, what: str, **kwargs) -> Any:
+        settings = self.settings
+        try:
+            response = self.get_conn().request(
+                method,
+                settings.base_url + path,
+                headers=settings.headers,
+                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                verify=settings.requests_verify,
+                **kwargs,
+            )
+        except requests.RequestException as exc:
+            raise _connection_error(exc, what=what, sent=_was_sent(exc)) from None
+        return _parse_answer(
+            response.status_code, response.text, response.headers.get("Retry-After"), what, self.xai_conn_id
+        )
+
+    def submit(self, request: SubmitRequest) -> str:
+        """Send a validated creation request and return the remote task id.
+
+        Only a 429 or a refused connection is retried: then the service certainly created nothing.
+        """
+        what = f"POST {request.path}"
+        policy = PollPolicy(first_delay=1.0, max_delay=30.0, growth=0.0, jitter=0.2)
+        for attempt in range(self.submit_retries + 1):
+            try:
+                body = self._send("POST", request.path, what=what, json=request.body)
+            except (XaiRateLimitedError, XaiConnectionError) as exc:
+                if getattr(exc, "request_sent", False):
+                    raise XaiSubmissionUncertainError(
+                        protocol.uncertain_submission_message(what, str(exc))
+                    ) from None
+                if attempt >= self.submit_retries:
+                    raise
+                delay = policy.delay(0.0, attempt, exc.retry_after)
+                self.log.warning("%s not accepted (%s); retrying in %.1fs", what, exc, delay)
+                time.sleep(delay)
+                continue
+            except XaiTransientError as exc:
+                raise XaiSubmissionUncertainError(
+                    protocol.uncertain_submission_message(what, str(exc))
+                ) from None
+            task_id = protocol.parse_task_id(body)
+            self.log.info("Submitted xAI %s task %s", request.model, task_id)
+            return task_id
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def submit_image(
+        self, prompt: str, *, aspect_ratio: str | None = None, image_url: str | None = None
+    ) -> str:
+        """Validate and submit a text-to-image or image-to-image request; return the remote taskId."""
+        request = protocol.build_image_request(prompt, aspect_ratio=aspect_ratio, image_url=image_url)
+        self._log_warnings(request)
+        return self.submit(request)
+
+    def submit_video(
+        self,
+        prompt: str,
+        *,
+        duration: int | None = None,
+        aspect_ratio: str | None = None,
+        resolution: str | None = None,
+        image_url: str | None = None,
+    ) -> str:
+        """Validate and submit a text-to-video or image-to-video request; return the remote taskId."""
+        request = protocol.build_video_request(
+            prompt, duration=duration, aspect_ratio=aspect_ratio, resolution=resolution, image_url=image_url
+        )
+        self._log_warnings(request)
+        return self.submit(request)
+
+    def get_task(self, xai_task_id: str) -> TaskState:
+        """Return the current state of a remote task."""
+        what = f"GET {protocol.TASKS_PATH} for task {xai_task_id}"
+        body = self._send("GET", protocol.TASKS_PATH, what=what, params={"taskId": xai_task_id})
+        return TaskState.from_response(body, xai_task_id)
+
+    def wait(
+        self,
+        xai_task_id: str,
+        *,
+        poll_interval: float = 5.0,
+        timeout: float | None = 3600.0,
+        max_consecutive_failures: int = 5,
+    ) -> WaitResult:
+        """Poll a remote task until it is terminal, the deadline passes or polls keep failing."""
+        started = time.time()
+        tracker = PollTracker(
+            xai_task_id,
+            PollPolicy(first_delay=poll_interval, max_consecutive_failures=max_consecutive_failures),
+            started_at=started,
+            deadline=started + timeout if timeout is not None else None,
+        )
+        step = tracker.first_step(started)
+        while step.result is None:
+            time.sleep(step.delay)
+            try:
+                step = tracker.on_state(self.get_task(xai_task_id), time.time())
+            except XaiTransientError as exc:
+                step = tracker.on_error(exc, time.time())
+            except XaiError as exc:
+                return WaitResult.from_error(xai_task_id, exc)
+            if step.warning:
+                self.log.warning(step.warning)
+        return step.result
+
+    def wait_for_task(
+        self, xai_task_id: str, *, poll_interval: float = 5.0, timeout: float | None = 3600.0
+    ) -> TaskState:
+        """Wait for a remote task and return it finished with media; raise on any other ending."""
+        return self.wait(xai_task_id, poll_interval=poll_interval, timeout=timeout).resolve()
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Prove that the service accepts the API key: ask for an unknown task and expect a 404."""
+        try:
+            self.get_task("airflow-connection-test")
+        except XaiError as exc:
+            if getattr(exc, "status_code", None) == 404:
+                return True, f"Connection to {self.settings.base_url} works and the API key is accepted."
+            return False, str(exc)
+        return True, f"Connection to {self.settings.base_url} works and the API key is accepted."
+
+    # ------------------------------------------------------------------------------------------
+    # async I/O for the trigger
+    # ------------------------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def async_session(self) -> AsyncIterator[aiohttp.ClientSession]:
+        """Resolve the connection once and lease this event loop's shared keep-alive session."""
+        settings = await self.asettings()
+        pool_key = (settings.ca_bundle, settings.verify)
+        async with leased_session(pool_key, settings.ssl_context()) as session:
+            yield session
+
+    async def aget_task(self, xai_task_id: str, session: aiohttp.ClientSession | None = None) -> TaskState:
+        """Return the current state of a remote task without blocking the event loop."""
+        if session is None:
+            async with self.async_session() as leased:
+                return await self.aget_task(xai_task_id, leased)
+        settings = await self.asettings()
+        what = f"GET {protocol.TASKS_PATH} for task {xai_task_id}"
+        try:
+            async with session.get(
+                settings.base_url + protocol.TASKS_PATH,
+                params={"taskId": xai_task_id},
+                headers=settings.headers,
+            ) as response:
+                text = await response.text()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise _connection_error(exc, what=what, sent=True) from None
+        body = _parse_answer(
+            response.status, text, response.headers.get("Retry-After"), what, self.xai_conn_id
+        )
+        return TaskState.from_response(body, xai_task_id)
+
+    def _log_warnings(self, request: SubmitRequest) -> None:
+        for warning in request.warnings:
+            self.log.warning(warning)
+
+
+def _parse_answer(status: int, text: str, retry_after: str | None, what: str, conn_id: str) -> Any:
+    """Return the JSON of a 2xx answer; raise the classified error for anything else."""
+    if status >= 300:
+        raise protocol.classify_http_error(status, text, what=what, conn_id=conn_id, retry_after=retry_after)
+    try:
+        return json.loads(text)
+    except ValueError:
+        # A proxy's HTML page behind a 2xx is as transient as a 502.
+        raise protocol.classify_http_error(
+            502, text, what=f"{what} (answer {status} was not JSON)", conn_id=conn_id
+        ) from None
+
+
+def _was_sent(exc: requests.RequestException) -> bool:
+    """Tell whether a failed request may have reached the service."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        text = repr(exc.args[0]) if exc.args else ""
+        return not any(marker in text for marker in ("NewConnectionError", "NameResolutionError"))
+    return True
+
+
+def _connection_error(exc: BaseException, *, what: str, sent: bool) -> XaiConnectionError:
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        sent = False
+    detail = " ".join(str(exc).split())[:200]
+    return XaiConnectionError(
+        f"Connection problem on {what}: {type(exc).__name__}: {detail}", request_sent=sent
+    )

@@ -1,0 +1,150 @@
+"""What every xAI operator and the sensor share: wait or defer, then one ``finish`` for every path."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import Asset
+
+from airflow_provider_xai.exceptions import XaiTransientError
+from airflow_provider_xai.hooks.xai import XaiHook
+from airflow_provider_xai.polling import WaitEnd, WaitResult
+from airflow_provider_xai.protocol import IMAGE_MODEL, VIDEO_MODEL, Outcome, TaskState, outcome_of
+from airflow_provider_xai.triggers.xai import XaiTaskTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+#: extra time the Airflow deferral timeout gets over the trigger's own deadline, so that the
+#: trigger's clearer timeout event wins
+DEFERRAL_MARGIN_SECONDS = 60.0
+XCOM_TASK_ID_KEY = "xai_task_id"
+
+
+def positive_seconds(name: str, value: object) -> float:
+    """Return ``value`` (a number or ``timedelta``) in seconds if it is positive, else raise."""
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+        raise ValueError(f"Invalid {name}: {value!r}. Allowed: a positive number of seconds or a timedelta.")
+    return float(seconds)
+
+
+class XaiWaitMixin:
+    """Wait for a remote task in the worker or in the triggerer, and finish it the same way.
+
+    Subclasses set ``xai_conn_id``, ``deferrable``, ``output_path`` and provide ``_first_delay`` and
+    ``_timeout_seconds``.
+    """
+
+    xai_conn_id: str
+    deferrable: bool
+    output_path: Any
+    _first_delay: float
+    _timeout_seconds: float
+
+    @cached_property
+    def hook(self) -> XaiHook:
+        """Return the hook of this task's connection."""
+        return XaiHook(xai_conn_id=self.xai_conn_id)
+
+    def wait_and_finish(self, context: Context, xai_task_id: str, request: dict | None) -> dict[str, Any]:
+        """Wait in the worker (blocking) or defer to the triggerer; return the result dict."""
+        if self.deferrable:
+            return self.defer_wait(context, xai_task_id, request)
+        result = self.hook.wait(xai_task_id, poll_interval=self._first_delay, timeout=self._timeout_seconds)
+        return self.finish(context, result, request)
+
+    def defer_wait(self, context: Context, xai_task_id: str, request: dict | None) -> dict[str, Any]:
+        """Finish at once if the task is already terminal; otherwise defer to :class:`XaiTaskTrigger`."""
+        started = time.time()
+        try:
+            state = self.hook.get_task(xai_task_id)
+        except XaiTransientError as exc:
+            self.log.info("Status check before deferring failed (%s); the trigger will retry.", exc)
+        else:
+            if outcome_of(state) is not Outcome.WAIT:
+                self.log.info(
+                    "xAI task %s is already %s; finishing without deferring.", xai_task_id, state.status
+                )
+                return self.finish(context, WaitResult(xai_task_id, WaitEnd.TERMINAL, state), request)
+        trigger = XaiTaskTrigger(
+            xai_task_id=xai_task_id,
+            xai_conn_id=self.xai_conn_id,
+            poll_interval=self._first_delay,
+            started_at=started,
+            deadline=started + self._timeout_seconds,
+        )
+        self.defer(
+            trigger=trigger,
+            method_name="execute_complete",
+            kwargs={"request": request},
+            timeout=timedelta(seconds=self._timeout_seconds + DEFERRAL_MARGIN_SECONDS),
+        )
+
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, request: dict | None = None
+    ) -> dict[str, Any]:
+        """Resume after the trigger fired: validate its event, then finish like the blocking path."""
+        return self.finish(context, WaitResult.from_event(event), request)
+
+    def finish(self, context: Context, result: WaitResult, request: dict | None) -> dict[str, Any]:
+        """Turn the end of a wait into the task's outcome: the one place every path ends in."""
+        state = result.resolve()
+        self.log.info(
+            "xAI task %s completed with %d media URL(s); trace id %s",
+            state.xai_task_id,
+            len(state.media_urls),
+            state.trace_id,
+        )
+        outputs = self.store_media(context, state, request)
+        value = result_dict(state, request, outputs)
+        self.add_outlet_extra(context, value)
+        return value
+
+    def store_media(self, context: Context, state: TaskState, request: dict | None) -> list[str]:
+        """Store the media under ``output_path`` (when set) and return the stored URIs."""
+        if not self.output_path:
+            return []
+        from airflow_provider_xai.storage import store_media
+
+        return store_media(self.output_path, state, request, log=self.log)
+
+    def add_outlet_extra(self, context: Context, value: dict[str, Any]) -> None:
+        """Give every asset event of this task flat ``extra``: the remote id, the model and the outputs."""
+        outlets = [o for o in (getattr(self, "outlets", None) or []) if isinstance(o, Asset)]
+        if not outlets:
+            return
+        events = context["outlet_events"]
+        for asset in outlets:
+            events[asset].extra.update(
+                {"xai_task_id": value["xai_task_id"], "model": value["model"], "outputs": value["outputs"]}
+            )
+
+
+def model_of(state: TaskState, request: dict | None) -> str | None:
+    """Return the model that produced a task: from the request, else from the result or its media."""
+    if request and request.get("model"):
+        return request["model"]
+    if isinstance(state.result, dict) and isinstance(state.result.get("model"), str):
+        return state.result["model"]
+    if any(url.split("?")[0].lower().endswith((".mp4", ".mov", ".webm")) for url in state.media_urls):
+        return VIDEO_MODEL
+    return IMAGE_MODEL if state.media_urls else None
+
+
+def result_dict(state: TaskState, request: dict | None, outputs: list[str]) -> dict[str, Any]:
+    """Build the small JSON-serializable return value of every operator and the sensor."""
+    return {
+        "xai_task_id": state.xai_task_id,
+        "status": state.status,
+        "model": model_of(state, request),
+        "media_urls": list(state.media_urls),
+        "outputs": outputs,
+        "result": state.result,
+        "created_at": state.created_at,
+        "finished_at": state.finished_at,
+        "trace_id": state.trace_id,
+    }

@@ -1,0 +1,222 @@
+"""Waiting for a remote task, pure: the polling schedule, the tracker and how a wait ends.
+
+The blocking loop (hook and sensor) and the trigger both drive a :class:`PollTracker`; only their
+send and sleep lines differ. A wait ends in a :class:`WaitResult`, which is also the trigger's event,
+and :meth:`WaitResult.resolve` turns it into the finished state or the one error, for every path.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from airflow_provider_xai.exceptions import (
+    XaiError,
+    XaiTransientError,
+    XaiWaitAbortedError,
+    XaiWaitTimeoutError,
+)
+from airflow_provider_xai.protocol import (
+    Outcome,
+    TaskState,
+    error_for_status,
+    failure_of,
+    outcome_of,
+    unknown_status_warning,
+)
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How to poll a remote task.
+
+    :param first_delay: seconds before the first poll (the operator's ``poll_interval``).
+    :param max_delay: the cap of any delay between polls.
+    :param growth: later delays are this fraction of the time waited so far (exponential growth).
+    :param jitter: relative random spread of every delay, to keep many waiters apart.
+    :param max_consecutive_failures: failed polls in a row that end the wait.
+    :param max_retry_after: the longest ``Retry-After`` honoured.
+    """
+
+    first_delay: float = 5.0
+    max_delay: float = 30.0
+    growth: float = 0.1
+    jitter: float = 0.1
+    max_consecutive_failures: int = 5
+    max_retry_after: float = 300.0
+
+    def delay(self, elapsed: float, failures: int = 0, retry_after: float | None = None) -> float:
+        """Return the seconds to wait before the next poll.
+
+        :param elapsed: seconds since the wait began.
+        :param failures: failed polls in a row so far (each doubles the delay).
+        :param retry_after: what the service asked for, honoured up to ``max_retry_after``.
+        """
+        base = max(self.first_delay, elapsed * self.growth) * (2 ** min(failures, 16))
+        delay = min(self.max_delay, base)
+        if self.jitter:
+            delay *= 1 + random.uniform(-self.jitter, self.jitter)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.max_retry_after))
+        return max(delay, 0.0)
+
+
+class WaitEnd(str, Enum):
+    """Why a wait ended."""
+
+    TERMINAL = "terminal"
+    TIMEOUT = "timeout"
+    ABORTED = "aborted"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class WaitResult:
+    """The end of a wait: what the trigger sends and what the blocking loop returns."""
+
+    xai_task_id: str
+    reason: WaitEnd
+    state: TaskState | None = None
+    message: str = ""
+    status_code: int | None = None
+
+    @classmethod
+    def from_error(cls, xai_task_id: str, error: XaiError) -> WaitResult:
+        """Return the ending for an error that retrying cannot fix (auth, unknown task, bad answer)."""
+        return cls(
+            xai_task_id, WaitEnd.ERROR, message=str(error), status_code=getattr(error, "status_code", None)
+        )
+
+    def to_event(self) -> dict[str, Any]:
+        """Return the trigger event payload: small and JSON-serializable."""
+        return {
+            "xai_task_id": self.xai_task_id,
+            "reason": self.reason.value,
+            "state": self.state.to_event() if self.state else None,
+            "message": self.message,
+            "status_code": self.status_code,
+        }
+
+    @classmethod
+    def from_event(cls, event: object) -> WaitResult:
+        """Rebuild a result from a trigger event, refusing anything not on the allow-list."""
+        if not isinstance(event, Mapping):
+            raise XaiError(f"The xAI trigger sent no usable event (got {type(event).__name__}).")
+        try:
+            reason = WaitEnd(event.get("reason"))
+        except ValueError:
+            raise XaiError(f"The xAI trigger sent an unknown event reason {event.get('reason')!r}.") from None
+        if not isinstance(event.get("xai_task_id"), str):
+            raise XaiError("The xAI trigger sent an event without a task id.")
+        state = event.get("state")
+        return cls(
+            xai_task_id=event["xai_task_id"],
+            reason=reason,
+            state=TaskState.from_event(state) if state is not None else None,
+            message=str(event.get("message") or ""),
+            status_code=event.get("status_code") if isinstance(event.get("status_code"), int) else None,
+        )
+
+    def resolve(self) -> TaskState:
+        """Return the finished state on success; raise the one error of every other ending."""
+        if self.reason is WaitEnd.TIMEOUT:
+            raise XaiWaitTimeoutError(self.message)
+        if self.reason is WaitEnd.ABORTED:
+            raise XaiWaitAbortedError(self.message)
+        if self.reason is WaitEnd.ERROR:
+            raise error_for_status(self.status_code, self.message)
+        if self.state is None:
+            raise XaiError(f"The wait for xAI task {self.xai_task_id} ended without a state.")
+        outcome = outcome_of(self.state)
+        if outcome is Outcome.SUCCESS:
+            return self.state
+        if outcome is Outcome.FAILURE:
+            raise failure_of(self.state)
+        raise XaiError(
+            f"The wait for xAI task {self.xai_task_id} ended on non-terminal {self.state.status!r}."
+        )
+
+
+@dataclass
+class PollStep:
+    """What to do after one poll: sleep ``delay`` seconds, or stop with ``result``."""
+
+    delay: float = 0.0
+    result: WaitResult | None = None
+    warning: str | None = None
+
+
+@dataclass
+class PollTracker:
+    """Track one wait: the same bookkeeping for the blocking loop and the trigger, with no I/O.
+
+    :param xai_task_id: the remote task.
+    :param policy: the polling schedule.
+    :param started_at: wall-clock start of the wait (epoch seconds).
+    :param deadline: wall-clock end of the wait (epoch seconds), or ``None``.
+    """
+
+    xai_task_id: str
+    policy: PollPolicy
+    started_at: float
+    deadline: float | None = None
+    failures: int = 0
+    last_status: str | None = None
+    last_error: str | None = None
+    polls: int = 0
+    _warned: set[str] = field(default_factory=set)
+
+    def first_step(self, now: float) -> PollStep:
+        """Return the step before the first poll: sleep the first delay (shorter near the deadline)."""
+        return self._next(now)
+
+    def on_state(self, state: TaskState, now: float) -> PollStep:
+        """Record a status answer and say whether to stop or how long to sleep."""
+        self.polls += 1
+        self.failures = 0
+        self.last_status = state.status
+        if outcome_of(state) is not Outcome.WAIT:
+            return PollStep(result=WaitResult(self.xai_task_id, WaitEnd.TERMINAL, state))
+        warning = unknown_status_warning(state)
+        if warning and state.status in self._warned:
+            warning = None
+        self._warned.add(state.status)
+        return self._next(now, warning=warning)
+
+    def on_error(self, error: XaiTransientError, now: float) -> PollStep:
+        """Record a failed poll; end the wait after too many in a row."""
+        self.polls += 1
+        self.failures += 1
+        self.last_error = str(error)
+        if self.failures >= self.policy.max_consecutive_failures:
+            message = (
+                f"Stopped waiting for xAI task {self.xai_task_id} after {self.failures} failed status "
+                f"polls in a row; last error: {self.last_error} (last status seen: {self.last_status})."
+            )
+            return PollStep(result=WaitResult(self.xai_task_id, WaitEnd.ABORTED, message=message))
+        return self._next(
+            now, retry_after=error.retry_after, warning=f"Status poll failed, retrying: {error}"
+        )
+
+    def _next(self, now: float, retry_after: float | None = None, warning: str | None = None) -> PollStep:
+        if self.deadline is not None and now >= self.deadline:
+            return PollStep(result=self.timeout_result(now))
+        delay = self.policy.delay(now - self.started_at, self.failures, retry_after)
+        if self.deadline is not None:
+            delay = min(delay, max(self.deadline - now, 0.0))
+        return PollStep(delay=delay, warning=warning)
+
+    def timeout_result(self, now: float) -> WaitResult:
+        """Return the ending for a wait that reached its deadline."""
+        limit = (self.deadline or now) - self.started_at
+        message = (
+            f"Timed out after waiting {limit:g}s for xAI task {self.xai_task_id}; "
+            f"last status seen: {self.last_status!r}"
+            + (f"; last error: {self.last_error}" if self.failures else "")
+            + ". The remote task may still run and be billed;"
+            " with reattach_on_retry a retry reattaches to it."
+        )
+        return WaitResult(self.xai_task_id, WaitEnd.TIMEOUT, message=message)

@@ -1,0 +1,503 @@
+"""The xAI generation service's protocol, pure: no I/O and no Airflow.
+
+Everything that the blocking path (the hook's wait loop, the sensor's poke) and the deferred path
+(the trigger, then the operator's completion) must agree on lives here, once: request building and
+validation, the status table, the task-state value object, media-URL extraction, HTTP error
+classification and the decision about what a remote status means.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_xai.exceptions import (
+    XaiAuthError,
+    XaiError,
+    XaiHttpError,
+    XaiInvalidRequestError,
+    XaiNoMediaError,
+    XaiNotFoundError,
+    XaiRateLimitedError,
+    XaiServiceError,
+    XaiTaskFailedError,
+)
+
+DEFAULT_BASE_URL = "https://api.mountsea.ai"
+IMAGES_PATH = "/xai/images"
+VIDEOS_PATH = "/xai/videos"
+TASKS_PATH = "/xai/tasks"
+IMAGE_MODEL = "grok-imagine-image"
+VIDEO_MODEL = "grok-imagine-video"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The service's input limits, in one table (the gateway's own pages disagree on some)."""
+
+    prompt_max_chars: int = 1000
+    aspect_ratios: tuple[str, ...] = ("1:1", "2:3", "3:2", "9:16", "16:9")
+    durations: tuple[int, ...] = (6, 10, 15)
+    resolutions: tuple[str, ...] = ("480P", "720P")
+    max_reference_images: int = 1
+    url_schemes: tuple[str, ...] = ("http", "https")
+
+
+LIMITS = Limits()
+
+
+# --------------------------------------------------------------------------------------------------
+# Requests
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SubmitRequest:
+    """A validated creation request, ready to send.
+
+    :param path: the endpoint path.
+    :param body: the JSON body, exactly as the contract wants it.
+    :param warnings: notes for the user (parameters that have no effect and were not sent).
+    """
+
+    path: str
+    body: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def model(self) -> str:
+        """Return the model named in the body."""
+        return self.body["model"]
+
+
+def validate_prompt(prompt: object, limits: Limits = LIMITS) -> str:
+    """Return the prompt if it is a non-empty string within the length limit, else raise."""
+    allowed = f"a non-empty string of at most {limits.prompt_max_chars} characters"
+    if not isinstance(prompt, str) or not prompt.strip() or len(prompt) > limits.prompt_max_chars:
+        raise XaiInvalidRequestError("prompt", prompt, allowed)
+    return prompt
+
+
+def validate_aspect_ratio(aspect_ratio: object, limits: Limits = LIMITS) -> str | None:
+    """Return the aspect ratio (or ``None`` when not given) if the service accepts it, else raise."""
+    if aspect_ratio is None:
+        return None
+    if aspect_ratio not in limits.aspect_ratios:
+        raise XaiInvalidRequestError("aspect_ratio", aspect_ratio, _one_of(limits.aspect_ratios))
+    return aspect_ratio
+
+
+def validate_image_url(image_url: object, limits: Limits = LIMITS) -> str | None:
+    """Return the one reference image URL (or ``None``) if it is an absolute http(s) URL, else raise."""
+    if image_url is None:
+        return None
+    allowed = (
+        f"one absolute {' or '.join(limits.url_schemes)} URL of a reference image "
+        f"(the service takes at most {limits.max_reference_images})"
+    )
+    if isinstance(image_url, (list, tuple)):
+        if len(image_url) != limits.max_reference_images:
+            raise XaiInvalidRequestError("image_url", image_url, allowed)
+        (image_url,) = image_url
+    if not is_http_url(image_url, limits):
+        raise XaiInvalidRequestError("image_url", image_url, allowed)
+    return image_url
+
+
+def validate_duration(duration: object, limits: Limits = LIMITS) -> int | None:
+    """Return the video duration in seconds (or ``None``) if it is one the service accepts, else raise."""
+    if duration is None:
+        return None
+    number = duration.total_seconds() if hasattr(duration, "total_seconds") else duration
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    if isinstance(number, bool) or not isinstance(number, int) or number not in limits.durations:
+        allowed = f"a number of seconds, one of {', '.join(map(str, limits.durations))} (not a string)"
+        raise XaiInvalidRequestError("duration", duration, allowed)
+    return number
+
+
+def validate_resolution(resolution: object, limits: Limits = LIMITS) -> str | None:
+    """Return the resolution in the service's upper case (or ``None``), accepting ``480p``/``720p``."""
+    if resolution is None:
+        return None
+    if not isinstance(resolution, str) or resolution.upper() not in limits.resolutions:
+        allowed = _one_of(limits.resolutions) + " (lower-case p is accepted)"
+        raise XaiInvalidRequestError("resolution", resolution, allowed)
+    return resolution.upper()
+
+
+def build_image_request(
+    prompt: object, *, aspect_ratio: object = None, image_url: object = None, limits: Limits = LIMITS
+) -> SubmitRequest:
+    """Validate the parameters of a text-to-image or image-to-image request and build its body."""
+    body: dict[str, Any] = {"prompt": validate_prompt(prompt, limits), "model": IMAGE_MODEL}
+    ratio = validate_aspect_ratio(aspect_ratio, limits)
+    reference = validate_image_url(image_url, limits)
+    warnings = []
+    if reference:
+        body["images"] = [reference]
+        if ratio:
+            warnings.append(_ignored_with_reference("aspect_ratio", ratio, "the reference image's size"))
+    elif ratio:
+        body["aspectRatio"] = ratio
+    return SubmitRequest(IMAGES_PATH, body, tuple(warnings))
+
+
+def build_video_request(
+    prompt: object,
+    *,
+    duration: object = None,
+    aspect_ratio: object = None,
+    resolution: object = None,
+    image_url: object = None,
+    limits: Limits = LIMITS,
+) -> SubmitRequest:
+    """Validate the parameters of a text-to-video or image-to-video request and build its body."""
+    body: dict[str, Any] = {"prompt": validate_prompt(prompt, limits), "model": VIDEO_MODEL}
+    seconds = validate_duration(duration, limits)
+    ratio = validate_aspect_ratio(aspect_ratio, limits)
+    res = validate_resolution(resolution, limits)
+    reference = validate_image_url(image_url, limits)
+    if seconds is not None:
+        body["duration"] = seconds
+    warnings = []
+    if reference:
+        body["images"] = [reference]
+        for name, value in (("aspect_ratio", ratio), ("resolution", res)):
+            if value:
+                warnings.append(_ignored_with_reference(name, value, "the reference image"))
+    else:
+        if ratio:
+            body["aspectRatio"] = ratio
+        if res:
+            body["resolution"] = res
+    return SubmitRequest(VIDEOS_PATH, body, tuple(warnings))
+
+
+def is_http_url(value: object, limits: Limits = LIMITS) -> bool:
+    """Tell whether ``value`` is an absolute URL with an allowed scheme, a host and no whitespace."""
+    if not isinstance(value, str) or not value or any(ch.isspace() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in limits.url_schemes and bool(parts.hostname)
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    return "one of " + ", ".join(repr(v) for v in values)
+
+
+def _ignored_with_reference(name: str, value: str, follows: str) -> str:
+    return f"{name}={value!r} has no effect with a reference image (the output follows {follows}); not sent."
+
+
+# --------------------------------------------------------------------------------------------------
+# Answers
+# --------------------------------------------------------------------------------------------------
+class TaskStatus(str, Enum):
+    """The statuses of a remote task, as the contract lists them."""
+
+    PENDING = "pending"
+    READY = "ready"
+    ASSIGNED = "assigned"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMEOUT = "timeout"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Tell whether the task can no longer change."""
+        return self in _TERMINAL
+
+    @property
+    def is_success(self) -> bool:
+        """Tell whether the task finished with content."""
+        return self is TaskStatus.COMPLETED
+
+    @classmethod
+    def parse(cls, value: object) -> TaskStatus | None:
+        """Return the status for a raw value, or ``None`` for a status the contract does not list."""
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            return None
+
+
+_TERMINAL = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.TIMEOUT})
+
+
+def unwrap_envelope(body: object) -> object:
+    """Return the payload of an answer, whether bare or wrapped as ``{"code", "message", "data"}``."""
+    if isinstance(body, Mapping) and "data" in body and ("code" in body or "message" in body):
+        if "taskId" not in body and "status" not in body:
+            return body["data"]
+    return body
+
+
+def parse_task_id(body: object) -> str:
+    """Return the ``taskId`` of a creation answer (bare or enveloped), or raise when there is none."""
+    payload = unwrap_envelope(body)
+    task_id = payload.get("taskId") if isinstance(payload, Mapping) else None
+    if not isinstance(task_id, (str, int)) or isinstance(task_id, bool) or str(task_id) == "":
+        keys = sorted(payload) if isinstance(payload, Mapping) else type(payload).__name__
+        raise XaiError(f"The service accepted the request but its answer holds no taskId (saw {keys}).")
+    return str(task_id)
+
+
+def extract_media_urls(result: object) -> tuple[str, ...]:
+    """Return every http(s) URL in a result, whatever its nesting, in order and without repeats."""
+    seen: dict[str, None] = {}
+    for value in _walk_strings(result):
+        if is_http_url(value):
+            seen.setdefault(value, None)
+    return tuple(seen)
+
+
+def _walk_strings(node: object, depth: int = 0) -> Iterator[str]:
+    if depth > 32:
+        return
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, Mapping):
+        for value in node.values():
+            yield from _walk_strings(value, depth + 1)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _walk_strings(value, depth + 1)
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """What the service said about a remote task at one moment: a small, JSON-friendly value."""
+
+    xai_task_id: str
+    status: str
+    result: Any = None
+    media_urls: tuple[str, ...] = ()
+    error_message: str | None = None
+    error_code: int | str | None = None
+    trace_id: str | None = None
+    created_at: str | None = None
+    finished_at: str | None = None
+
+    @classmethod
+    def from_response(cls, body: object, xai_task_id: str) -> TaskState:
+        """Build the state from a status answer (bare or enveloped)."""
+        payload = unwrap_envelope(body)
+        if not isinstance(payload, Mapping):
+            raise XaiError(f"The status answer for task {xai_task_id} is not a JSON object.")
+        trace_id = payload.get("traceId")
+        if trace_id is None and isinstance(body, Mapping):
+            trace_id = body.get("traceId")
+        result = payload.get("result")
+        return cls(
+            xai_task_id=str(payload.get("taskId") or xai_task_id),
+            status=str(payload.get("status") or "").strip().lower(),
+            result=result,
+            media_urls=extract_media_urls(result),
+            error_message=payload.get("errorMessage"),
+            error_code=payload.get("errorCode"),
+            trace_id=trace_id,
+            created_at=payload.get("createdAt"),
+            finished_at=payload.get("finishedAt"),
+        )
+
+    @property
+    def known_status(self) -> TaskStatus | None:
+        """Return the status as a :class:`TaskStatus`, or ``None`` if the contract does not list it."""
+        return TaskStatus.parse(self.status)
+
+    @property
+    def is_terminal(self) -> bool:
+        """Tell whether the remote task can no longer change."""
+        status = self.known_status
+        return bool(status and status.is_terminal)
+
+    def to_event(self) -> dict[str, Any]:
+        """Return the state as a JSON-serializable dict (for trigger events and XCom)."""
+        return {
+            "xai_task_id": self.xai_task_id,
+            "status": self.status,
+            "result": self.result,
+            "media_urls": list(self.media_urls),
+            "error_message": self.error_message,
+            "error_code": self.error_code,
+            "trace_id": self.trace_id,
+            "created_at": self.created_at,
+            "finished_at": self.finished_at,
+        }
+
+    @classmethod
+    def from_event(cls, data: Mapping[str, Any]) -> TaskState:
+        """Rebuild a state from :meth:`to_event` output."""
+        if not isinstance(data, Mapping) or not data.get("xai_task_id"):
+            raise XaiError(f"Malformed task state in trigger event: {type(data).__name__}.")
+        return cls(
+            xai_task_id=str(data["xai_task_id"]),
+            status=str(data.get("status") or ""),
+            result=data.get("result"),
+            media_urls=tuple(data.get("media_urls") or ()),
+            error_message=data.get("error_message"),
+            error_code=data.get("error_code"),
+            trace_id=data.get("trace_id"),
+            created_at=data.get("created_at"),
+            finished_at=data.get("finished_at"),
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# The one decision point
+# --------------------------------------------------------------------------------------------------
+class Outcome(str, Enum):
+    """What a remote status means for the Airflow task."""
+
+    WAIT = "wait"
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+def outcome_of(state: TaskState) -> Outcome:
+    """Decide whether to keep waiting, succeed or fail, for every status the service may report."""
+    status = state.known_status
+    if status is None or not status.is_terminal:
+        return Outcome.WAIT
+    if status.is_success and state.media_urls:
+        return Outcome.SUCCESS
+    return Outcome.FAILURE
+
+
+def failure_of(state: TaskState) -> XaiError:
+    """Return the error for a state whose outcome is :attr:`Outcome.FAILURE`."""
+    if state.known_status is TaskStatus.COMPLETED:
+        keys = sorted(state.result) if isinstance(state.result, Mapping) else type(state.result).__name__
+        return XaiNoMediaError(
+            f"xAI task {state.xai_task_id} completed without media: its result holds no media URL "
+            f"(result keys: {keys}; a moderation block looks like this). trace id: {state.trace_id}.",
+            xai_task_id=state.xai_task_id,
+            result_keys=list(keys) if isinstance(keys, list) else [],
+        )
+    return XaiTaskFailedError(
+        f"xAI task {state.xai_task_id} ended with status {state.status!r}: "
+        f"errorCode={state.error_code}, errorMessage={state.error_message!r}, traceId={state.trace_id}.",
+        xai_task_id=state.xai_task_id,
+        status=state.status,
+        error_code=state.error_code,
+        error_message=state.error_message,
+        trace_id=state.trace_id,
+    )
+
+
+def unknown_status_warning(state: TaskState) -> str | None:
+    """Return a warning for a status the contract does not list (we keep waiting on it), else ``None``."""
+    if state.known_status is None:
+        return (
+            f"xAI task {state.xai_task_id} reports status {state.status!r}, which the contract does not "
+            "list; waiting on it until it becomes terminal or the timeout ends the wait."
+        )
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# HTTP errors
+# --------------------------------------------------------------------------------------------------
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Return the wait a ``Retry-After`` header asks for, in seconds (delta-seconds or HTTP-date form)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def error_detail(body_text: str | None, limit: int = 300) -> str:
+    """Return the service's own message from an error body, or the first characters of an opaque body."""
+    if not body_text:
+        return "(empty body)"
+    import json
+
+    try:
+        payload = json.loads(body_text)
+    except ValueError:
+        payload = None
+    if isinstance(payload, Mapping):
+        for key in ("message", "error", "detail", "errorMessage"):
+            if isinstance(payload.get(key), str) and payload[key]:
+                return payload[key][:limit]
+    text = " ".join(body_text.split())
+    return text[:limit] + ("..." if len(text) > limit else "")
+
+
+def classify_http_error(
+    status_code: int,
+    body_text: str | None,
+    *,
+    what: str,
+    conn_id: str,
+    retry_after: str | None = None,
+) -> XaiError:
+    """Turn an HTTP error answer into the right exception (transient ones are retryable while polling).
+
+    :param status_code: the HTTP status.
+    :param body_text: the answer's body, JSON or not.
+    :param what: what was asked, e.g. ``"GET /xai/tasks for task abc"``.
+    :param conn_id: the Airflow connection id, named in auth errors (never the key).
+    :param retry_after: the ``Retry-After`` header, if any.
+    """
+    detail = error_detail(body_text)
+    if status_code in (401, 403):
+        meaning = "rejected the API key" if status_code == 401 else "refused access (no access or no balance)"
+        return XaiAuthError(
+            f"The xAI service {meaning} ({status_code}) for {what}. Check the API key (password) of "
+            f"Airflow connection {conn_id!r}. Service said: {detail}",
+            status_code=status_code,
+        )
+    if status_code == 429:
+        return XaiRateLimitedError(
+            f"Rate limited by the xAI service (429) on {what}: {detail}",
+            retry_after=parse_retry_after(retry_after),
+        )
+    if status_code >= 500:
+        return XaiServiceError(
+            f"The xAI service or a proxy failed ({status_code}) on {what}: {detail}",
+            status_code=status_code,
+            retry_after=parse_retry_after(retry_after),
+        )
+    if status_code == 404:
+        return XaiNotFoundError(f"Not found (404) on {what}: {detail}", status_code=status_code)
+    return XaiHttpError(f"The xAI service refused {what} ({status_code}): {detail}", status_code=status_code)
+
+
+def error_for_status(status_code: int | None, message: str) -> XaiError:
+    """Rebuild a non-transient error from its status code and message (as carried by a trigger event)."""
+    if status_code in (401, 403):
+        return XaiAuthError(message, status_code=status_code)
+    if status_code == 404:
+        return XaiNotFoundError(message, status_code=status_code)
+    if status_code is not None:
+        return XaiHttpError(message, status_code=status_code)
+    return XaiError(message)
+
+
+def uncertain_submission_message(what: str, cause: str) -> str:
+    """Explain a failed submission after which a task may exist on the service."""
+    return (
+        f"{what} failed after the request was sent ({cause}). A task may exist on the service and may be "
+        "billed; it was not resubmitted. Look for it in the service's task list before retrying."
+    )

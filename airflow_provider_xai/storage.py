@@ -1,0 +1,198 @@
+"""Stream generated media into object storage (S3, local files, ...) with a sidecar manifest.
+
+Every file is streamed in bounded chunks (memory does not grow with its size) to a temporary name
+beside its final one, checked against ``Content-Length``, then moved to its final name; a failed or
+partial download leaves nothing under the final name. Runs on the worker, never in the triggerer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import mimetypes
+import os
+import uuid
+from typing import Any
+
+import requests
+from airflow.sdk import ObjectStoragePath
+
+from airflow_provider_xai import protocol
+from airflow_provider_xai.exceptions import XaiMediaDownloadError, XaiMediaExpiredError
+from airflow_provider_xai.protocol import TaskState
+
+CHUNK_SIZE = 1024 * 1024
+#: a runaway download stops here (override with ``max_bytes``)
+DEFAULT_MAX_BYTES = 8 * 1024**3
+_EXTENSIONS = {
+    "image/jpeg": "jpeg",
+    "image/jpg": "jpeg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/webm": "webm",
+}
+
+
+def as_storage_path(output_path: Any) -> ObjectStoragePath:
+    """Return ``output_path`` (URI, local path or ``ObjectStoragePath``) as an ``ObjectStoragePath``."""
+    if isinstance(output_path, ObjectStoragePath):
+        return output_path
+    text = os.fspath(output_path) if not isinstance(output_path, str) else output_path
+    if "://" not in text:
+        text = "file://" + os.path.abspath(os.path.expanduser(text))
+    return ObjectStoragePath(text)
+
+
+def extension_for(content_type: str | None, url: str) -> str:
+    """Return the file extension for a media content type, falling back to the URL's suffix."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind in _EXTENSIONS:
+        return _EXTENSIONS[kind]
+    guessed = mimetypes.guess_extension(kind) if kind else None
+    if guessed:
+        return guessed.lstrip(".")
+    suffix = os.path.splitext(url.split("?")[0])[1].lstrip(".").lower()
+    return suffix if suffix.isalnum() and len(suffix) <= 5 else "bin"
+
+
+def store_media(
+    output_path: Any,
+    state: TaskState,
+    request: dict | None,
+    *,
+    log: logging.Logger | Any = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    session: requests.Session | None = None,
+) -> list[str]:
+    """Store every media URL of a finished task under ``output_path``; return the stored URIs.
+
+    :param output_path: the folder (URI, local path or ``ObjectStoragePath``).
+    :param state: the finished task.
+    :param request: the request body that created it (recorded in the sidecar), if known.
+    :param log: where to log progress.
+    :param max_bytes: the largest file accepted.
+    :param session: the HTTP session to download with.
+    """
+    folder = as_storage_path(output_path)
+    if folder.protocol in ("file", "local", ""):
+        folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    with session or requests.Session() as http:
+        for n, url in enumerate(state.media_urls):
+            target_name = f"{state.xai_task_id}_{n}"
+            files.append(_store_one(http, url, folder, target_name, state, max_bytes))
+            if log:
+                log.info(
+                    "Stored %s (%d bytes, sha256 %s)",
+                    files[-1]["uri"],
+                    files[-1]["size"],
+                    files[-1]["sha256"],
+                )
+    manifest = {
+        "xai_task_id": state.xai_task_id,
+        "status": state.status,
+        "request": request,
+        "created_at": state.created_at,
+        "finished_at": state.finished_at,
+        "trace_id": state.trace_id,
+        "result": state.result,
+        "files": files,
+    }
+    _write_atomically(folder / f"{state.xai_task_id}.json", json.dumps(manifest, indent=2).encode())
+    return [f["uri"] for f in files]
+
+
+def _store_one(
+    http: requests.Session, url: str, folder: ObjectStoragePath, name: str, state: TaskState, max_bytes: int
+) -> dict[str, Any]:
+    if not protocol.is_http_url(url):
+        raise XaiMediaDownloadError(f"Refusing to fetch media URL {url!r}: only http and https are allowed.")
+    try:
+        response = http.get(url, stream=True, timeout=(15, 120))
+    except requests.RequestException as exc:
+        raise XaiMediaDownloadError(
+            f"Could not download media of xAI task {state.xai_task_id}: {exc}"
+        ) from None
+    with response:
+        if response.status_code in (403, 404, 410):
+            raise XaiMediaExpiredError(expired_message(state, response.status_code))
+        if response.status_code >= 300:
+            raise XaiMediaDownloadError(
+                f"Downloading media of xAI task {state.xai_task_id} failed with HTTP {response.status_code}."
+            )
+        content_type = response.headers.get("Content-Type", "")
+        expected = response.headers.get("Content-Length")
+        if expected is not None and int(expected) > max_bytes:
+            raise XaiMediaDownloadError(_too_big(state, int(expected), max_bytes))
+        final = folder / f"{name}.{extension_for(content_type, url)}"
+        partial = folder / f".{final.name}.{uuid.uuid4().hex[:8]}.partial"
+        digest, size = hashlib.sha256(), 0
+        try:
+            with partial.open("wb") as out:
+                for chunk in response.iter_content(CHUNK_SIZE):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise XaiMediaDownloadError(_too_big(state, size, max_bytes))
+                    digest.update(chunk)
+                    out.write(chunk)
+            if expected is not None and size != int(expected):
+                raise XaiMediaDownloadError(
+                    f"Media download of xAI task {state.xai_task_id} was incomplete: got {size} of "
+                    f"{expected} bytes. Nothing was stored under {final}."
+                )
+            partial.move(final)
+        except BaseException as exc:
+            _remove_quietly(partial)
+            if isinstance(exc, requests.RequestException):
+                raise XaiMediaDownloadError(
+                    f"Media download of xAI task {state.xai_task_id} broke off after {size} bytes "
+                    f"({type(exc).__name__}). Nothing was stored under {final}."
+                ) from None
+            raise
+    return {
+        "uri": str(final),
+        "url": url,
+        "size": size,
+        "content_type": content_type,
+        "sha256": digest.hexdigest(),
+    }
+
+
+def expired_message(state: TaskState, status_code: int) -> str:
+    """Explain a media URL that the storage host refuses: the short-lived URLs expired."""
+    return (
+        f"The media URLs of xAI task {state.xai_task_id} have expired (the storage host answered "
+        f"{status_code}); the task finished at {state.finished_at}. Generated media URLs live only for "
+        "hours: a retry reuses this task only while its URLs live; after that, clear the task with "
+        "reattach_on_retry=False (or let the retry resubmit) to generate anew."
+    )
+
+
+def _too_big(state: TaskState, size: int, max_bytes: int) -> str:
+    return (
+        f"Media of xAI task {state.xai_task_id} exceeds the size cap: {size} bytes > {max_bytes}. "
+        "Nothing was stored."
+    )
+
+
+def _write_atomically(path: ObjectStoragePath, data: bytes) -> None:
+    partial = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.partial"
+    try:
+        with partial.open("wb") as out:
+            out.write(data)
+        partial.move(path)
+    except BaseException:
+        _remove_quietly(partial)
+        raise
+
+
+def _remove_quietly(path: ObjectStoragePath) -> None:
+    try:
+        if path.exists():
+            path.unlink()
+    except Exception:  # noqa: BLE001 - best effort: the original error matters more
+        pass

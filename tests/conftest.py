@@ -1,0 +1,41 @@
+"""Hermetic Airflow settings for the whole suite (set before Airflow is imported) and shared fixtures."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+_HOME = tempfile.mkdtemp(prefix="xai_test_airflow_home_")
+os.environ["AIRFLOW_HOME"] = _HOME
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "example_dags")
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME}/airflow.db"
+os.environ.setdefault("XAI_EXAMPLE_POLL_INTERVAL", "0.05")
+
+import pytest  # noqa: E402
+
+API_KEY = "sk-test-SECRET-0123456789"
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """Create the metadata DB once (only tests that run DAGs need it)."""
+    from airflow.utils import db
+
+    db.resetdb()
+
+
+def conn_json(url: str, key: str = API_KEY) -> str:
+    """Return an ``AIRFLOW_CONN_*`` value for the emulator."""
+    return json.dumps({"conn_type": "xai", "host": url, "password": key})
+
+
+@pytest.fixture
+def xai_conn(xai_emulator, monkeypatch):
+    """Point the ``xai_default`` connection at the emulator; yield the emulator."""
+    monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", conn_json(xai_emulator.url))
+    return xai_emulator
