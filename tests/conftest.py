@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import pathlib
@@ -39,3 +40,13 @@ def xai_conn(xai_emulator, monkeypatch):
     """Point the ``xai_default`` connection at the emulator; yield the emulator."""
     monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", conn_json(xai_emulator.url))
     return xai_emulator
+
+
+def load_example(name: str):
+    """Import ``example_dags/<name>.py`` afresh (it reads its settings from the environment)."""
+    spec = importlib.util.spec_from_file_location(
+        f"xai_examples_{name}", ROOT / "example_dags" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
