@@ -52,10 +52,12 @@ class PollPolicy:
         """Return the seconds to wait before the next poll.
 
         :param elapsed: seconds since the wait began.
-        :param failures: failed polls in a row so far (each doubles the delay).
+        :param failures: failed polls in a row so far (the first delay doubles with each).
         :param retry_after: what the service asked for, honoured up to ``max_retry_after``.
         """
-        base = max(self.first_delay, elapsed * self.growth) * (2 ** min(failures, 16))
+        base = max(self.first_delay, elapsed * self.growth)
+        if failures:
+            base = max(base, self.first_delay * 2 ** min(failures, 16))
         delay = min(self.max_delay, base)
         if self.jitter:
             delay *= 1 + random.uniform(-self.jitter, self.jitter)

@@ -1,0 +1,251 @@
+"""XaiHook against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import json
+import threading
+
+import certifi
+import pytest
+
+from airflow_provider_xai.exceptions import (
+    XaiAuthError,
+    XaiInvalidRequestError,
+    XaiNoMediaError,
+    XaiNotFoundError,
+    XaiRateLimitedError,
+    XaiSubmissionUncertainError,
+    XaiTaskFailedError,
+    XaiWaitTimeoutError,
+)
+from airflow_provider_xai.hooks.xai import USER_AGENT, XaiHook, settings_from_connection
+from tests.conftest import API_KEY, conn_json
+
+FAST = {"poll_interval": 0.01}
+
+
+@pytest.fixture
+def hook(xai_conn):
+    return XaiHook()
+
+
+def bodies(emulator):
+    return [task["body"] for task in emulator.tasks()]
+
+
+def test_hook_attributes_for_registration():
+    assert (XaiHook.conn_type, XaiHook.conn_name_attr, XaiHook.default_conn_name) == (
+        "xai",
+        "xai_conn_id",
+        "xai_default",
+    )
+    assert XaiHook.hook_name
+
+
+def test_submit_image_sends_the_contract_body(hook, xai_conn):
+    task_id = hook.submit_image("a red fox", aspect_ratio="16:9")
+    assert task_id
+    assert bodies(xai_conn) == [{"prompt": "a red fox", "model": "grok-imagine-image", "aspectRatio": "16:9"}]
+
+
+def test_submit_video_normalises_and_drops_ignored_fields(hook, xai_conn, capsys):
+    hook.submit_video("waves", duration=10, resolution="480p", aspect_ratio="9:16")
+    hook.submit_video("waves", resolution="720p", aspect_ratio="9:16", image_url="https://example.com/a.jpg")
+    assert bodies(xai_conn) == [
+        {
+            "prompt": "waves",
+            "model": "grok-imagine-video",
+            "duration": 10,
+            "aspectRatio": "9:16",
+            "resolution": "480P",
+        },
+        {"prompt": "waves", "model": "grok-imagine-video", "images": ["https://example.com/a.jpg"]},
+    ]
+    assert "no effect with a reference image" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "parameter"),
+    [
+        ({"prompt": ""}, "prompt"),
+        ({"prompt": "x" * 1001}, "prompt"),
+        ({"prompt": "ok", "duration": "10"}, "duration"),
+        ({"prompt": "ok", "resolution": "1080p"}, "resolution"),
+        ({"prompt": "ok", "image_url": "file:///etc/passwd"}, "image_url"),
+    ],
+)
+def test_bad_input_fails_before_any_request(hook, xai_conn, kwargs, parameter):
+    with pytest.raises(XaiInvalidRequestError) as err:
+        hook.submit_video(**kwargs)
+    assert err.value.parameter == parameter
+    assert xai_conn.requests_log() == []
+
+
+def test_get_task_walks_every_status_to_completed(hook, xai_conn):
+    task_id = hook.submit_image("a lighthouse")
+    statuses = [hook.get_task(task_id).status for _ in range(5)]
+    assert statuses == ["pending", "ready", "assigned", "processing", "completed"]
+    done = hook.get_task(task_id)
+    assert done.xai_task_id == task_id
+    assert done.media_urls and done.media_urls[0].startswith(xai_conn.url)
+    assert done.created_at and done.finished_at and done.trace_id
+
+
+def test_wait_for_task_returns_the_finished_task(hook):
+    state = hook.wait_for_task(hook.submit_image("a fox"), **FAST)
+    assert state.status == "completed" and state.media_urls
+
+
+@pytest.mark.parametrize(
+    ("directive", "error", "text"),
+    [
+        ("[xai:failed]", XaiTaskFailedError, "'failed'"),
+        ("[xai:cancelled]", XaiTaskFailedError, "'cancelled'"),
+        ("[xai:timeout]", XaiTaskFailedError, "'timeout'"),
+        ("[xai:nomedia]", XaiNoMediaError, "completed without media"),
+        ("[xai:moderated]", XaiNoMediaError, "respect_moderation"),
+    ],
+)
+def test_wait_for_task_fails_clearly_on_terminal_failures(hook, directive, error, text):
+    task_id = hook.submit_image(f"a fox {directive}")
+    with pytest.raises(error) as err:
+        hook.wait_for_task(task_id, **FAST)
+    assert text in str(err.value) and task_id in str(err.value)
+
+
+def test_wait_times_out_with_the_last_status(hook, xai_conn):
+    task_id = hook.submit_image("a fox")
+    xai_conn.force_status(task_id, "processing")
+    with pytest.raises(XaiWaitTimeoutError, match="last status seen: 'processing'"):
+        hook.wait_for_task(task_id, poll_interval=0.01, timeout=0.2)
+
+
+@pytest.mark.xai_emulator(envelope=True, create_status=201)
+def test_enveloped_answers_and_201(hook):
+    state = hook.wait_for_task(hook.submit_image("a fox"), **FAST)
+    assert state.media_urls
+
+
+@pytest.mark.parametrize("shape", ["data", "video", "url", "urls", "imageUrl", "videoUrl", "nested"])
+def test_every_result_shape_yields_media(hook, shape):
+    state = hook.wait_for_task(hook.submit_image(f"a fox [xai:shape={shape}]"), **FAST)
+    assert len(state.media_urls) == 1
+
+
+def test_polling_survives_every_transient_fault(hook, xai_conn):
+    task_id = hook.submit_image("a fox")
+    xai_conn.script_faults("GET /xai/tasks", ["429", "502html", "503json", "drop"])
+    assert hook.wait_for_task(task_id, **FAST).media_urls
+
+
+def test_post_429_is_retried_and_creates_one_task(xai_conn, monkeypatch):
+    monkeypatch.setattr("airflow_provider_xai.hooks.xai.time.sleep", lambda s: None)
+    xai_conn.script_faults("POST /xai/images", ["429", "429"])
+    XaiHook().submit_image("a fox")
+    assert xai_conn.count("POST", "/xai/images") == 1
+    assert xai_conn.count("POST", "/xai/images", accepted_only=False) == 3
+
+
+def test_post_429_gives_up_after_the_retry_budget(xai_conn, monkeypatch):
+    monkeypatch.setattr("airflow_provider_xai.hooks.xai.time.sleep", lambda s: None)
+    xai_conn.script_faults("POST /xai/images", ["429"] * 3)
+    with pytest.raises(XaiRateLimitedError):
+        XaiHook(submit_retries=2).submit_image("a fox")
+
+
+@pytest.mark.parametrize("fault", ["503json", "502html", "drop"])
+def test_post_failing_after_sending_is_not_retried(hook, xai_conn, fault):
+    xai_conn.script_faults("POST /xai/images", [fault])
+    with pytest.raises(XaiSubmissionUncertainError, match="task list") as err:
+        hook.submit_image("a fox")
+    assert "may exist" in str(err.value)
+    assert xai_conn.count("POST", "/xai/images", accepted_only=False) == 1
+
+
+@pytest.mark.xai_emulator(api_key="the-right-key")
+def test_wrong_key_names_the_connection_never_the_key(hook):
+    with pytest.raises(XaiAuthError) as err:
+        hook.submit_image("a fox")
+    assert "xai_default" in str(err.value) and API_KEY not in str(err.value)
+    ok, message = hook.test_connection()
+    assert not ok and "401" in message and API_KEY not in message
+
+
+def test_test_connection_proves_the_key(hook):
+    ok, message = hook.test_connection()
+    assert ok, message
+
+
+def test_unknown_task_is_not_found(hook):
+    with pytest.raises(XaiNotFoundError):
+        hook.get_task("no-such-task")
+
+
+def test_aget_task_matches_get_task(hook, xai_conn):
+    task_id = hook.submit_image("a fox")
+    for _ in range(4):
+        hook.get_task(task_id)
+    state = asyncio.run(XaiHook().aget_task(task_id))
+    assert state.status == "completed" and state == hook.get_task(task_id)
+
+
+def test_repr_never_shows_the_key(hook):
+    assert API_KEY not in repr(hook) and API_KEY not in repr(hook.settings)
+
+
+def test_user_agent_names_the_package(monkeypatch):
+    seen = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen["ua"] = self.headers["User-Agent"]
+            body = json.dumps({"taskId": "t", "status": "pending"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", conn_json(f"http://127.0.0.1:{server.server_port}"))
+        XaiHook().get_task("t")
+    finally:
+        server.shutdown()
+    assert seen["ua"] == USER_AGENT and seen["ua"].startswith("airflow-provider-xai/")
+
+
+class _Conn:
+    def __init__(self, host, extra=None, port=None, password="k", schema=None):
+        self.host, self.port, self.password, self.schema = host, port, password, schema
+        self.extra_dejson = extra or {}
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        ("", None, "https://api.mountsea.ai"),
+        ("http://127.0.0.1:8089/", None, "http://127.0.0.1:8089"),
+        ("gateway.example.com", None, "https://gateway.example.com"),
+        ("gateway.example.com", 8443, "https://gateway.example.com:8443"),
+    ],
+)
+def test_base_url_from_connection_host(host, port, expected):
+    assert settings_from_connection(_Conn(host, port=port)).base_url == expected
+
+
+def test_tls_trust_follows_environment_and_extra(monkeypatch):
+    bundle = certifi.where()
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", bundle)
+    settings = settings_from_connection(_Conn("h"))
+    assert settings.requests_verify == bundle and settings.ssl_context() is not True
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/env/bundle.pem")
+    assert settings_from_connection(_Conn("h")).requests_verify == "/env/bundle.pem"
+    assert settings_from_connection(_Conn("h", extra={"ca_bundle": bundle})).requests_verify == bundle
+    assert settings_from_connection(_Conn("h", extra={"verify": False})).requests_verify is False
