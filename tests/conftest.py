@@ -50,3 +50,30 @@ def load_example(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+class RecordingTI:
+    """The one TaskInstance call the operators make outside a DAG run: ``xcom_push``."""
+
+    def __init__(self) -> None:
+        self.xcom: dict[str, object] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        self.xcom[key] = value
+
+
+@pytest.fixture
+def context():
+    """A minimal task context for calling ``execute`` directly."""
+    return {"ti": RecordingTI()}
+
+
+def run_trigger(trigger):
+    """Run a trigger to its single event and return the event's payload."""
+    import asyncio
+
+    async def first():
+        async for event in trigger.run():
+            return event.payload
+
+    return asyncio.run(first())

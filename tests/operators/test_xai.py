@@ -1,0 +1,123 @@
+"""XaiImageOperator / XaiVideoOperator: execute -> defer -> execute_complete, and the blocking path."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from airflow.sdk.exceptions import TaskDeferred
+
+from airflow_provider_xai.exceptions import XaiError, XaiInvalidRequestError, XaiTaskFailedError
+from airflow_provider_xai.operators.xai import XaiImageOperator, XaiVideoOperator
+from airflow_provider_xai.triggers.xai import XaiTaskTrigger
+from tests.conftest import API_KEY, run_trigger
+
+KEYS = {
+    "xai_task_id",
+    "status",
+    "model",
+    "media_urls",
+    "outputs",
+    "result",
+    "created_at",
+    "finished_at",
+    "trace_id",
+}
+
+
+def image(**kwargs):
+    return XaiImageOperator(
+        task_id="img", prompt=kwargs.pop("prompt", "a red fox"), poll_interval=0.01, **kwargs
+    )
+
+
+def test_deferrable_execute_defers_then_completes(xai_conn, context):
+    op = image(timeout=120)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    task_id = context["ti"].xcom["xai_task_id"]
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, XaiTaskTrigger) and trigger.xai_task_id == task_id
+    assert deferred.value.method_name == "execute_complete"
+    assert deferred.value.timeout == timedelta(seconds=180)  # the trigger's own deadline fires first
+    assert trigger.deadline - trigger.started_at == 120
+    result = op.execute_complete(context, run_trigger(trigger), **deferred.value.kwargs)
+    assert set(result) == KEYS and result["status"] == "completed" and result["xai_task_id"] == task_id
+    assert result["model"] == "grok-imagine-image" and result["media_urls"] and result["outputs"] == []
+    json.dumps(result)
+    assert API_KEY not in json.dumps(deferred.value.kwargs) + repr(trigger) + repr(op)
+
+
+def test_blocking_wait_returns_the_same_dict(xai_conn, context):
+    result = XaiVideoOperator(
+        task_id="vid", prompt="waves", duration=6, resolution="720p", deferrable=False, poll_interval=0.01
+    ).execute(context)
+    assert set(result) == KEYS and result["model"] == "grok-imagine-video"
+    assert result["media_urls"][0].endswith(".mp4")
+
+
+def test_no_wait_returns_the_id(xai_conn, context):
+    task_id = image(wait_for_completion=False).execute(context)
+    assert isinstance(task_id, str) and context["ti"].xcom["xai_task_id"] == task_id
+    assert xai_conn.count("GET", "/xai/tasks") == 0
+
+
+def test_already_terminal_task_finishes_without_deferring(xai_conn, context):
+    result = image(prompt="a fox [xai:reads=1]").execute(context)
+    assert result["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    ("event", "error"),
+    [
+        (None, "no usable event"),
+        ({"reason": "success", "xai_task_id": "t"}, "unknown event reason"),
+        ({"reason": "terminal"}, "without a task id"),
+    ],
+)
+def test_execute_complete_refuses_malformed_events(context, event, error):
+    with pytest.raises(XaiError, match=error):
+        image().execute_complete(context, event)
+
+
+def test_execute_complete_fails_a_cancelled_task(context):
+    event = {
+        "reason": "terminal",
+        "xai_task_id": "t1",
+        "state": {"xai_task_id": "t1", "status": "cancelled", "error_code": 4001, "trace_id": "tr"},
+        "message": "",
+    }
+    with pytest.raises(XaiTaskFailedError, match="'cancelled'.*4001.*tr"):
+        image().execute_complete(context, event)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "parameter"),
+    [
+        ({"prompt": ""}, "prompt"),
+        ({"prompt": "x" * 1001}, "prompt"),
+        ({"aspect_ratio": "4:3"}, "aspect_ratio"),
+        ({"image_url": "file:///tmp/a.png"}, "image_url"),
+        ({"duration": "10"}, "duration"),
+        ({"duration": 7}, "duration"),
+        ({"resolution": "1080p"}, "resolution"),
+    ],
+)
+def test_bad_input_fails_before_sending(xai_conn, context, kwargs, parameter):
+    op = XaiVideoOperator(task_id="vid", **{"prompt": "waves", **kwargs})
+    with pytest.raises(XaiInvalidRequestError) as err:
+        op.execute(context)
+    assert err.value.parameter == parameter and "Allowed" in str(err.value)
+    assert xai_conn.requests_log() == [] and context["ti"].xcom == {}
+
+
+@pytest.mark.parametrize("bad", [0, -1, "5", None])
+def test_poll_interval_must_be_positive(bad):
+    with pytest.raises(ValueError, match="poll_interval"):
+        XaiImageOperator(task_id="x", prompt="p", poll_interval=bad if bad is not None else -0.0)
+
+
+def test_templated_fields():
+    assert set(XaiImageOperator.template_fields) >= {"prompt", "aspect_ratio", "image_url", "output_path"}
+    assert set(XaiVideoOperator.template_fields) >= {"duration", "resolution"}
