@@ -17,15 +17,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: venv
-	$(BIN)/python -m airflow_provider_xai.demo
+	$(BIN)/python scripts/demo.py
 
 test: venv
-	$(BIN)/ruff check airflow_provider_xai tests example_dags benchmarks
+	$(BIN)/ruff check airflow_provider_xai tests example_dags benchmarks scripts
 	$(BIN)/python -m pytest -p no:cacheprovider -q -rs $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check airflow_provider_xai tests example_dags benchmarks
-	$(BIN)/ruff format --check airflow_provider_xai tests example_dags benchmarks
+	$(BIN)/ruff check airflow_provider_xai tests example_dags benchmarks scripts
+	$(BIN)/ruff format --check airflow_provider_xai tests example_dags benchmarks scripts
 
 emulator: venv
 	$(BIN)/xai-emulator --port 8089
