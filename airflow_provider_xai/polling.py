@@ -34,7 +34,7 @@ class PollPolicy:
     """How to poll a remote task.
 
     :param first_delay: seconds before the first poll (the operator's ``poll_interval``).
-    :param max_delay: the cap of any delay between polls.
+    :param max_delay: the cap of any delay between polls (never below ``first_delay``).
     :param growth: later delays are this fraction of the time waited so far (exponential growth).
     :param jitter: relative random spread of every delay, to keep many waiters apart.
     :param max_consecutive_failures: failed polls in a row that end the wait.
@@ -58,9 +58,10 @@ class PollPolicy:
         base = max(self.first_delay, elapsed * self.growth)
         if failures:
             base = max(base, self.first_delay * 2 ** min(failures, 16))
-        delay = min(self.max_delay, base)
+        cap = max(self.max_delay, self.first_delay)
+        delay = min(cap, base)
         if self.jitter:
-            delay *= 1 + random.uniform(-self.jitter, self.jitter)
+            delay = min(cap, delay * (1 + random.uniform(-self.jitter, self.jitter)))
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.max_retry_after))
         return max(delay, 0.0)

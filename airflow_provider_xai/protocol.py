@@ -225,6 +225,8 @@ class TaskStatus(str, Enum):
     @classmethod
     def parse(cls, value: object) -> TaskStatus | None:
         """Return the status for a raw value, or ``None`` for a status the contract does not list."""
+        if isinstance(value, cls):
+            return value
         try:
             return cls(str(value).strip().lower())
         except ValueError:
@@ -242,6 +244,15 @@ def unwrap_envelope(body: object) -> object:
     return body
 
 
+def envelope_error(body: object) -> tuple[int, str] | None:
+    """Return (code, message) when an enveloped answer reports an error despite HTTP 2xx, else ``None``."""
+    if isinstance(body, Mapping) and "data" in body and "taskId" not in body and "status" not in body:
+        code = body.get("code")
+        if isinstance(code, int) and not isinstance(code, bool) and code >= 300:
+            return code, str(body.get("message") or "")
+    return None
+
+
 def parse_task_id(body: object) -> str:
     """Return the ``taskId`` of a creation answer (bare or enveloped), or raise when there is none."""
     payload = unwrap_envelope(body)
@@ -252,8 +263,18 @@ def parse_task_id(body: object) -> str:
     return str(task_id)
 
 
+#: keys whose values echo the request rather than hold generated media (a reference image URL there
+#: must not pass for output, e.g. in a moderated image-to-image result)
+ECHO_KEYS = frozenset(
+    {"input", "inputs", "request", "params", "parameters", "reference", "references", "referenceimages"}
+)
+
+
 def extract_media_urls(result: object) -> tuple[str, ...]:
-    """Return every http(s) URL in a result, whatever its nesting, in order and without repeats."""
+    """Return every http(s) URL in a result, whatever its nesting, in order and without repeats.
+
+    Values under keys that echo the request (:data:`ECHO_KEYS`) are skipped.
+    """
     seen: dict[str, None] = {}
     for value in _walk_strings(result):
         if is_http_url(value):
@@ -267,8 +288,9 @@ def _walk_strings(node: object, depth: int = 0) -> Iterator[str]:
     if isinstance(node, str):
         yield node
     elif isinstance(node, Mapping):
-        for value in node.values():
-            yield from _walk_strings(value, depth + 1)
+        for key, value in node.items():
+            if str(key).replace("_", "").lower() not in ECHO_KEYS:
+                yield from _walk_strings(value, depth + 1)
     elif isinstance(node, (list, tuple)):
         for value in node:
             yield from _walk_strings(value, depth + 1)

@@ -156,7 +156,12 @@ class XaiHook(BaseHook):
         except requests.RequestException as exc:
             raise _connection_error(exc, what=what, sent=_was_sent(exc)) from None
         return _parse_answer(
-            response.status_code, response.text, response.headers.get("Retry-After"), what, self.xai_conn_id
+            response.status_code,
+            response.text,
+            response.headers.get("Retry-After"),
+            what,
+            self.xai_conn_id,
+            settings.api_key,
         )
 
     def submit(self, request: SubmitRequest) -> str:
@@ -301,17 +306,31 @@ class XaiHook(BaseHook):
             self.log.warning(warning)
 
 
-def _parse_answer(status: int, text: str, retry_after: str | None, what: str, conn_id: str) -> Any:
-    """Return the JSON of a 2xx answer; raise the classified error for anything else."""
+def _parse_answer(
+    status: int, text: str, retry_after: str | None, what: str, conn_id: str, secret: str = ""
+) -> Any:
+    """Return the JSON of a 2xx answer; raise the classified error for anything else.
+
+    The key is blanked out of the answer first, in case a proxy echoes the request's headers.
+    """
+    if secret and len(secret) >= 4:
+        text = text.replace(secret, "***")
     if status >= 300:
         raise protocol.classify_http_error(status, text, what=what, conn_id=conn_id, retry_after=retry_after)
     try:
-        return json.loads(text)
+        body = json.loads(text)
     except ValueError:
         # A proxy's HTML page behind a 2xx is as transient as a 502.
         raise protocol.classify_http_error(
             502, text, what=f"{what} (answer {status} was not JSON)", conn_id=conn_id
         ) from None
+    enveloped = protocol.envelope_error(body)
+    if enveloped:
+        code, message = enveloped
+        raise protocol.classify_http_error(
+            code, json.dumps({"message": message}), what=what, conn_id=conn_id, retry_after=retry_after
+        )
+    return body
 
 
 def _was_sent(exc: requests.RequestException) -> bool:

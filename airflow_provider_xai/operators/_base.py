@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset
 
-from airflow_provider_xai.exceptions import XaiTransientError
+from airflow_provider_xai.exceptions import XaiMediaExpiredError, XaiTransientError
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.polling import WaitEnd, WaitResult
 from airflow_provider_xai.protocol import IMAGE_MODEL, VIDEO_MODEL, Outcome, TaskState, outcome_of
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 #: trigger's clearer timeout event wins
 DEFERRAL_MARGIN_SECONDS = 60.0
 XCOM_TASK_ID_KEY = "xai_task_id"
+#: the service's default video duration (seconds), when the request names none
+DEFAULT_VIDEO_SECONDS = 6
 
 
 def positive_seconds(name: str, value: object) -> float:
@@ -99,10 +101,22 @@ class XaiWaitMixin:
             len(state.media_urls),
             state.trace_id,
         )
-        outputs = self.store_media(context, state, request)
+        try:
+            outputs = self.store_media(context, state, request)
+        except XaiMediaExpiredError:
+            self.on_expired(context, state.xai_task_id)
+            raise
         value = result_dict(state, request, outputs)
+        value["usage"] = usage_of(state, request, context)
         self.add_outlet_extra(context, value)
+        self.on_delivered(context, state.xai_task_id)
         return value
+
+    def on_delivered(self, context: Context, xai_task_id: str) -> None:
+        """Record that the task's media were delivered (operators remember it for retries)."""
+
+    def on_expired(self, context: Context, xai_task_id: str) -> None:
+        """Record that the task's media URLs expired (operators then resubmit on a retry)."""
 
     def store_media(self, context: Context, state: TaskState, request: dict | None) -> list[str]:
         """Store the media under ``output_path`` (when set) and return the stored URIs."""
@@ -147,4 +161,16 @@ def result_dict(state: TaskState, request: dict | None, outputs: list[str]) -> d
         "created_at": state.created_at,
         "finished_at": state.finished_at,
         "trace_id": state.trace_id,
+    }
+
+
+def usage_of(state: TaskState, request: dict | None, context: Context) -> dict[str, Any]:
+    """Return the usage figures of a delivered task: media count, video seconds requested, try number."""
+    ti = context.get("ti")
+    video = model_of(state, request) == VIDEO_MODEL
+    seconds = (request or {}).get("duration", DEFAULT_VIDEO_SECONDS) if video else 0
+    return {
+        "media_count": len(state.media_urls),
+        "video_seconds": seconds if request is not None or not video else None,
+        "try_number": getattr(ti, "try_number", None),
     }

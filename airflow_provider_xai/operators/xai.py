@@ -11,6 +11,7 @@ from airflow.sdk import BaseOperator
 from airflow_provider_xai import protocol
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.operators._base import XCOM_TASK_ID_KEY, XaiWaitMixin, positive_seconds
+from airflow_provider_xai.operators._ledger import RemoteTaskLedger
 from airflow_provider_xai.protocol import SubmitRequest
 
 if TYPE_CHECKING:
@@ -72,16 +73,32 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
         raise NotImplementedError
 
     def execute(self, context: Context) -> Any:
-        """Validate, submit, push the id, then return it, wait in the worker, or defer."""
+        """Validate, submit (or reattach on a retry), push the id, then return it, wait, or defer."""
         request = self.build_request()
         for warning in request.warnings:
             self.log.warning(warning)
-        xai_task_id = self.hook.submit(request)
+        ledger = RemoteTaskLedger.for_context(context, enabled=self.reattach_on_retry, log=self.log)
+        xai_task_id = ledger.reattachable(self.hook)
+        if xai_task_id is None:
+            xai_task_id = self.hook.submit(request)
+            ledger.record(xai_task_id, delivered=not self.wait_for_completion)
         self._xai_task_id = xai_task_id
         context["ti"].xcom_push(key=XCOM_TASK_ID_KEY, value=xai_task_id)
         if not self.wait_for_completion:
             return xai_task_id
         return self.wait_and_finish(context, xai_task_id, request.body)
+
+    def on_delivered(self, context: Context, xai_task_id: str) -> None:
+        """Mark the remote task delivered, so that clearing this task generates anew."""
+        RemoteTaskLedger.for_context(context, enabled=self.reattach_on_retry, log=None).mark(
+            xai_task_id, "delivered"
+        )
+
+    def on_expired(self, context: Context, xai_task_id: str) -> None:
+        """Mark the remote task's media expired, so that the next try submits anew."""
+        RemoteTaskLedger.for_context(context, enabled=self.reattach_on_retry, log=None).mark(
+            xai_task_id, "expired"
+        )
 
     def on_kill(self) -> None:
         """Say that the remote task keeps running: the service has no cancel endpoint."""

@@ -23,6 +23,7 @@ KEYS = {
     "created_at",
     "finished_at",
     "trace_id",
+    "usage",
 }
 
 

@@ -1,0 +1,86 @@
+"""Remember the remote task of a task instance across tries (Airflow 3.3's ``task_state_store``).
+
+A retry (or a clear after a failure) whose remote task is still running, or completed but not yet
+delivered, reattaches to it instead of paying for a second generation. A delivered task, a failed one
+or one whose media URLs expired is not reused: the next try submits anew.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from airflow_provider_xai.exceptions import XaiNotFoundError, XaiTransientError
+from airflow_provider_xai.protocol import Outcome, outcome_of
+
+STATE_KEY = "xai_remote_task"
+
+
+class RemoteTaskLedger:
+    """Read and write the remote task of this task instance in its ``task_state_store``.
+
+    :param store: the ``task_state_store`` accessor, or ``None`` when unavailable or disabled.
+    :param log: where to say what was decided.
+    """
+
+    def __init__(self, store: Any, log: Any) -> None:
+        self.store = store
+        self.log = log
+
+    @classmethod
+    def for_context(cls, context: Any, *, enabled: bool, log: Any) -> RemoteTaskLedger:
+        """Return the ledger of the running task instance (inactive when disabled or unsupported)."""
+        store = context.get("task_state_store") if enabled else None
+        if enabled and store is None and log is not None:
+            log.info(
+                "task_state_store is not available (Airflow < 3.3): every try submits a new xAI task; "
+                "a retry cannot reattach to an earlier one."
+            )
+        return cls(store, log)
+
+    def reattachable(self, hook: Any) -> str | None:
+        """Return the id of an earlier try's remote task that this try should finish, else ``None``."""
+        if self.store is None:
+            return None
+        entry = self.store.get(STATE_KEY)
+        if not isinstance(entry, dict) or not entry.get("xai_task_id") or entry.get("status") != "submitted":
+            return None
+        xai_task_id = entry["xai_task_id"]
+        try:
+            state = hook.get_task(xai_task_id)
+        except XaiNotFoundError:
+            self.log.info(
+                "The earlier try's xAI task %s is unknown to the service; submitting anew.", xai_task_id
+            )
+            return None
+        except XaiTransientError as exc:
+            self.log.info("Could not check earlier xAI task %s (%s); reattaching to it.", xai_task_id, exc)
+            return xai_task_id
+        if outcome_of(state) is Outcome.FAILURE:
+            self.log.info(
+                "The earlier try's xAI task %s ended %r; submitting anew.", xai_task_id, state.status
+            )
+            return None
+        self.log.info(
+            "Reattaching to xAI task %s submitted by an earlier try (status %r): nothing is submitted again.",
+            xai_task_id,
+            state.status,
+        )
+        return xai_task_id
+
+    def record(self, xai_task_id: str, *, delivered: bool = False) -> None:
+        """Store a freshly submitted remote task id (right after submission)."""
+        if self.store is not None:
+            submitted_at = datetime.datetime.now(datetime.timezone.utc).isoformat()
+            status = "delivered" if delivered else "submitted"
+            self.store.set(
+                STATE_KEY, {"xai_task_id": xai_task_id, "status": status, "submitted_at": submitted_at}
+            )
+
+    def mark(self, xai_task_id: str, status: str) -> None:
+        """Mark the stored remote task ``delivered`` or ``expired`` (never reused after that)."""
+        if self.store is None:
+            return
+        entry = self.store.get(STATE_KEY)
+        if isinstance(entry, dict) and entry.get("xai_task_id") == xai_task_id:
+            self.store.set(STATE_KEY, {**entry, "status": status})

@@ -1,0 +1,517 @@
+"""The pure polling layer: the schedule, the tracker and how a wait ends."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from airflow_provider_xai import polling
+from airflow_provider_xai.exceptions import (
+    XaiAuthError,
+    XaiConnectionError,
+    XaiError,
+    XaiHttpError,
+    XaiNoMediaError,
+    XaiNotFoundError,
+    XaiRateLimitedError,
+    XaiServiceError,
+    XaiTaskFailedError,
+    XaiWaitAbortedError,
+    XaiWaitTimeoutError,
+)
+from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitEnd, WaitResult
+from airflow_provider_xai.protocol import TaskState
+
+T0 = 1_750_000_000.0  # a wall-clock start, epoch seconds
+MEDIA = "https://cdn.example.com/a.jpeg"
+
+
+def state(status, result=None, task_id="task-1", **kwargs):
+    media = (MEDIA,) if result is not None and MEDIA in json.dumps(result) else ()
+    return TaskState(task_id, status, result, media, **kwargs)
+
+
+DONE = state("completed", {"data": [{"url": MEDIA}]})
+NO_MEDIA = state("completed", {"respect_moderation": False})
+FAILED = state("failed", error_code=4001, error_message="policy", trace_id="tr")
+RUNNING = state("processing")
+
+
+def exact(**kwargs):
+    """Return a policy without jitter, for exact checks."""
+    return PollPolicy(**{"jitter": 0.0, **kwargs})
+
+
+# --------------------------------------------------------------------------------------------------
+# PollPolicy.delay
+# --------------------------------------------------------------------------------------------------
+def test_policy_defaults():
+    policy = PollPolicy()
+    assert (policy.first_delay, policy.max_delay, policy.growth, policy.jitter) == (5.0, 30.0, 0.1, 0.1)
+    assert (policy.max_consecutive_failures, policy.max_retry_after) == (5, 300.0)
+
+
+@pytest.mark.parametrize(
+    ("policy", "elapsed", "failures", "retry_after", "expected"),
+    [
+        pytest.param(exact(first_delay=5), 0, 0, None, 5.0, id="first-delay"),
+        pytest.param(exact(first_delay=0.05), 0, 0, None, 0.05, id="fractional-first-delay"),
+        pytest.param(exact(first_delay=5), 40, 0, None, 5.0, id="growth-below-first-delay"),
+        pytest.param(exact(first_delay=5), 100, 0, None, 10.0, id="grows-with-elapsed"),
+        pytest.param(exact(first_delay=5), 250, 0, None, 25.0, id="grows-more"),
+        pytest.param(exact(first_delay=5), 300, 0, None, 30.0, id="reaches-cap"),
+        pytest.param(exact(first_delay=5), 10_000, 0, None, 30.0, id="capped"),
+        pytest.param(exact(first_delay=5, growth=0.5), 20, 0, None, 10.0, id="custom-growth"),
+        pytest.param(exact(first_delay=5, growth=0.0), 10_000, 0, None, 5.0, id="no-growth"),
+        pytest.param(exact(first_delay=5), 0, 1, None, 10.0, id="one-failure-doubles"),
+        pytest.param(exact(first_delay=5), 0, 2, None, 20.0, id="two-failures-quadruple"),
+        pytest.param(exact(first_delay=5), 0, 3, None, 30.0, id="failures-capped"),
+        pytest.param(exact(first_delay=1), 0, 1000, None, 30.0, id="many-failures-no-overflow"),
+        pytest.param(exact(first_delay=1), 100, 1, None, 10.0, id="grown-delay-beats-failure-backoff"),
+        pytest.param(
+            exact(first_delay=1, max_delay=100), 100, 5, None, 32.0, id="failure-backoff-beats-grown-delay"
+        ),
+        pytest.param(exact(first_delay=5), 0, 0, 12.0, 12.0, id="retry-after-honoured"),
+        pytest.param(exact(first_delay=5), 0, 0, 2.0, 5.0, id="retry-after-shorter-ignored"),
+        pytest.param(exact(first_delay=5), 0, 0, 0.0, 5.0, id="retry-after-zero"),
+        pytest.param(exact(first_delay=5), 0, 0, 120.0, 120.0, id="retry-after-above-max-delay"),
+        pytest.param(exact(first_delay=5), 0, 0, 10_000.0, 300.0, id="retry-after-capped"),
+        pytest.param(exact(first_delay=5, max_retry_after=60), 0, 0, 90.0, 60.0, id="retry-after-custom-cap"),
+        pytest.param(exact(first_delay=5), 0, 0, float("inf"), 300.0, id="retry-after-infinite"),
+        pytest.param(exact(first_delay=1), 0, 2, 3.0, 4.0, id="backoff-beats-retry-after"),
+    ],
+)
+def test_policy_delay(policy, elapsed, failures, retry_after, expected):
+    assert policy.delay(elapsed, failures, retry_after) == pytest.approx(expected)
+
+
+def test_policy_delays_grow_exponentially_over_a_wait():
+    policy = exact(first_delay=1, max_delay=1000, growth=0.5)
+    elapsed, delays = 0.0, []
+    for _ in range(8):
+        delay = policy.delay(elapsed)
+        delays.append(delay)
+        elapsed += delay
+    assert delays == [1.0, 1.0, 1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375]
+
+
+@pytest.mark.parametrize(
+    ("draw", "factor"),
+    [pytest.param("low", 0.8, id="lowest"), pytest.param("high", 1.2, id="highest")],
+)
+def test_policy_jitter_extremes(monkeypatch, draw, factor):
+    monkeypatch.setattr(polling.random, "uniform", lambda a, b: a if draw == "low" else b)
+    policy = PollPolicy(first_delay=10, max_delay=30, jitter=0.2)
+    assert policy.delay(0) == pytest.approx(10 * factor)
+    # the cap is a hard cap: jitter only ever lowers a capped delay
+    assert policy.delay(10_000) == pytest.approx(30 * min(factor, 1.0))
+    # a Retry-After above the jittered delay is honoured as asked, without jitter
+    assert policy.delay(0, retry_after=45) == 45
+
+
+def test_policy_jitter_stays_within_bounds():
+    policy = PollPolicy(first_delay=10, jitter=0.1)
+    delays = {policy.delay(0) for _ in range(300)}
+    assert all(9.0 <= d <= 11.0 for d in delays)
+    assert len(delays) > 1  # the delays do spread
+
+
+def test_policy_never_negative():
+    assert PollPolicy(first_delay=0.0, jitter=0.5).delay(0) >= 0.0
+
+
+def test_first_delay_above_the_cap_is_honoured():
+    assert exact(first_delay=60).delay(0) == 60.0
+
+
+# --------------------------------------------------------------------------------------------------
+# PollTracker
+# --------------------------------------------------------------------------------------------------
+def tracker(deadline=None, **policy):
+    policy = {"first_delay": 1.0, "max_delay": 30.0, "growth": 0.1, "max_consecutive_failures": 3, **policy}
+    return PollTracker("task-1", exact(**policy), started_at=T0, deadline=deadline)
+
+
+def test_first_step_sleeps_the_first_delay():
+    step = tracker().first_step(T0)
+    assert (step.delay, step.result, step.warning) == (1.0, None, None)
+
+
+def test_first_step_is_clipped_to_a_near_deadline():
+    assert tracker(deadline=T0 + 0.25).first_step(T0).delay == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("deadline", [T0, T0 - 5], ids=["deadline-now", "deadline-past"])
+def test_first_step_after_the_deadline_times_out(deadline):
+    step = tracker(deadline=deadline).first_step(T0)
+    assert step.result is not None
+    assert step.result.reason is WaitEnd.TIMEOUT
+
+
+@pytest.mark.parametrize(
+    "final",
+    [
+        pytest.param(DONE, id="completed"),
+        pytest.param(NO_MEDIA, id="completed-without-media"),
+        pytest.param(FAILED, id="failed"),
+        pytest.param(state("cancelled"), id="cancelled"),
+        pytest.param(state("timeout"), id="timeout"),
+    ],
+)
+def test_terminal_state_ends_the_wait(final):
+    t = tracker()
+    t.first_step(T0)
+    assert t.on_state(RUNNING, T0 + 1).result is None
+    step = t.on_state(final, T0 + 2)
+    assert step.result == WaitResult("task-1", WaitEnd.TERMINAL, final)
+    assert step.delay == 0.0
+    assert (t.polls, t.last_status) == (2, final.status)
+
+
+@pytest.mark.parametrize("status", ["pending", "ready", "assigned", "processing"])
+def test_non_terminal_states_keep_waiting(status):
+    t = tracker()
+    step = t.on_state(state(status), T0 + 100)
+    assert step.result is None
+    assert step.warning is None
+    assert step.delay == pytest.approx(10.0)  # 10 % of the 100 s waited
+
+
+def test_delays_follow_the_elapsed_time():
+    t = tracker()
+    assert [t.on_state(RUNNING, T0 + e).delay for e in (1, 50, 200, 1000)] == pytest.approx(
+        [1.0, 5.0, 20.0, 30.0]
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(XaiServiceError("502 Bad Gateway", status_code=502), id="5xx"),
+        pytest.param(XaiRateLimitedError("429 slow down", retry_after=None), id="429"),
+        pytest.param(XaiConnectionError("connection reset", request_sent=True), id="connection"),
+    ],
+)
+def test_transient_errors_under_the_limit_sleep_with_backoff(error):
+    t = tracker()
+    first = t.on_error(error, T0 + 1)
+    second = t.on_error(error, T0 + 2)
+    assert (first.result, second.result) == (None, None)
+    assert (first.delay, second.delay) == (2.0, 4.0)
+    assert first.warning == f"Status poll failed, retrying: {error}"
+    assert t.failures == 2
+
+
+def test_transient_errors_at_the_limit_abort():
+    t = tracker()
+    t.on_state(RUNNING, T0 + 1)
+    t.on_error(XaiConnectionError("connection reset", request_sent=True), T0 + 2)
+    t.on_error(XaiRateLimitedError("429 slow down", retry_after=1), T0 + 3)
+    step = t.on_error(XaiServiceError("503 overloaded", status_code=503), T0 + 4)
+    result = step.result
+    assert result is not None
+    assert result.reason is WaitEnd.ABORTED
+    assert result.xai_task_id == "task-1"
+    assert "3 failed status polls in a row" in result.message
+    assert "503 overloaded" in result.message  # the last error
+    assert "429 slow down" not in result.message
+    assert "last status seen: processing" in result.message
+    with pytest.raises(XaiWaitAbortedError, match="after 3 failed"):
+        result.resolve()
+
+
+def test_limit_of_one_aborts_on_the_first_failure():
+    step = tracker(max_consecutive_failures=1).on_error(XaiConnectionError("x", request_sent=False), T0)
+    assert step.result.reason is WaitEnd.ABORTED
+    assert "after 1 failed" in step.result.message
+
+
+def test_a_success_resets_the_failure_count():
+    t = tracker()
+    error = XaiServiceError("500", status_code=500)
+    t.on_error(error, T0 + 1)
+    t.on_error(error, T0 + 2)
+    assert t.on_state(RUNNING, T0 + 3).delay == 1.0
+    assert t.failures == 0
+    step = t.on_error(error, T0 + 4)
+    assert step.result is None
+    assert step.delay == 2.0  # one failure again, not three
+    assert t.on_error(error, T0 + 5).result is None
+    assert t.on_error(error, T0 + 6).result.reason is WaitEnd.ABORTED
+    assert t.polls == 6
+
+
+def test_retry_after_is_honoured_and_capped():
+    t = tracker(max_retry_after=60)
+    assert t.on_error(XaiRateLimitedError("429", retry_after=17.0), T0).delay == 17.0
+    assert t.on_error(XaiRateLimitedError("429", retry_after=999.0), T0).delay == 60.0
+
+
+def test_deadline_times_out_with_a_clear_message():
+    t = tracker(deadline=T0 + 10)
+    t.first_step(T0)
+    t.on_state(RUNNING, T0 + 5)
+    step = t.on_state(RUNNING, T0 + 10)
+    result = step.result
+    assert result is not None
+    assert result.reason is WaitEnd.TIMEOUT
+    assert "Timed out after waiting 10s for xAI task task-1" in result.message
+    assert "last status seen: 'processing'" in result.message
+    assert "last error" not in result.message
+    assert "reattach" in result.message
+    with pytest.raises(XaiWaitTimeoutError, match="Timed out after waiting 10s"):
+        result.resolve()
+
+
+def test_deadline_reached_during_failures_names_the_last_error():
+    t = tracker(deadline=T0 + 10, max_consecutive_failures=10)
+    t.on_error(XaiServiceError("502 from the proxy", status_code=502), T0 + 5)
+    result = t.on_error(XaiServiceError("504 from the proxy", status_code=504), T0 + 11).result
+    assert result.reason is WaitEnd.TIMEOUT
+    assert "last error: 504 from the proxy" in result.message
+    assert "last status seen: None" in result.message
+
+
+def test_terminal_state_after_the_deadline_still_wins():
+    t = tracker(deadline=T0 + 10)
+    step = t.on_state(DONE, T0 + 50)
+    assert step.result.reason is WaitEnd.TERMINAL
+    assert step.result.resolve() == DONE
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        pytest.param(T0 + 9.5, 0.5, id="0.5s-left"),
+        pytest.param(T0 + 9.999, 0.001, id="1ms-left"),
+        pytest.param(T0 + 1, 1.0, id="far-from-deadline"),
+    ],
+)
+def test_delays_are_clipped_to_the_deadline(now, expected):
+    assert tracker(deadline=T0 + 10).on_state(RUNNING, now).delay == pytest.approx(expected, abs=1e-5)
+
+
+def test_error_backoff_and_retry_after_are_clipped_to_the_deadline():
+    t = tracker(deadline=T0 + 10)
+    assert t.on_error(XaiRateLimitedError("429", retry_after=120), T0 + 7).delay == pytest.approx(3.0)
+
+
+def test_unknown_status_warns_once_per_status():
+    t = tracker()
+    warnings = [
+        t.on_state(state(status), T0 + i).warning
+        for i, status in enumerate(["queued", "queued", "processing", "queued", "paused", "paused"])
+    ]
+    assert warnings[0] is not None and "'queued'" in warnings[0]
+    assert warnings[1:4] == [None, None, None]
+    assert warnings[4] is not None and "'paused'" in warnings[4]
+    assert warnings[5] is None
+
+
+def test_unknown_status_keeps_waiting_until_the_deadline():
+    t = tracker(deadline=T0 + 10)
+    assert t.on_state(state("queued"), T0 + 1).result is None
+    result = t.on_state(state("queued"), T0 + 10).result
+    assert result.reason is WaitEnd.TIMEOUT
+    assert "'queued'" in result.message
+
+
+def test_a_whole_wait_from_submit_to_success():
+    t = tracker(deadline=T0 + 600)
+    now = T0
+    step = t.first_step(now)
+    answers = [state("pending"), XaiServiceError("502", status_code=502), RUNNING, RUNNING, DONE]
+    for answer in answers:
+        assert step.result is None
+        now += step.delay
+        if isinstance(answer, TaskState):
+            step = t.on_state(answer, now)
+        else:
+            step = t.on_error(answer, now)
+    assert step.result.reason is WaitEnd.TERMINAL
+    assert step.result.resolve() is DONE
+    assert t.polls == 5
+
+
+# --------------------------------------------------------------------------------------------------
+# WaitResult: the trigger event and its resolution
+# --------------------------------------------------------------------------------------------------
+RESULTS = [
+    pytest.param(WaitResult("task-1", WaitEnd.TERMINAL, DONE), id="terminal-completed"),
+    pytest.param(WaitResult("task-1", WaitEnd.TERMINAL, FAILED), id="terminal-failed"),
+    pytest.param(WaitResult("task-1", WaitEnd.TIMEOUT, message="timed out"), id="timeout"),
+    pytest.param(WaitResult("task-1", WaitEnd.ABORTED, message="gave up"), id="aborted"),
+    pytest.param(WaitResult("task-1", WaitEnd.ERROR, message="bad key", status_code=401), id="error-401"),
+    pytest.param(WaitResult("task-1", WaitEnd.ERROR, message="odd answer"), id="error-no-status"),
+]
+
+
+@pytest.mark.parametrize("result", RESULTS)
+def test_wait_result_event_round_trip(result):
+    event = result.to_event()
+    wire = json.loads(json.dumps(event))
+    assert wire == event
+    assert set(event) == {"xai_task_id", "reason", "state", "message", "status_code"}
+    assert WaitResult.from_event(wire) == result
+
+
+def test_wait_result_event_is_small():
+    assert len(json.dumps(WaitResult("task-1", WaitEnd.TERMINAL, DONE).to_event())) < 1000
+
+
+@pytest.mark.parametrize(
+    ("event", "match"),
+    [
+        pytest.param(None, "no usable event", id="None"),
+        pytest.param("terminal", "no usable event", id="string"),
+        pytest.param(["terminal"], "no usable event", id="list"),
+        pytest.param(
+            {"xai_task_id": "t", "reason": "exploded"}, "unknown event reason 'exploded'", id="reason"
+        ),
+        pytest.param({"xai_task_id": "t"}, "unknown event reason None", id="no-reason"),
+        pytest.param({"reason": "timeout"}, "without a task id", id="no-task-id"),
+        pytest.param({"reason": "timeout", "xai_task_id": 5}, "without a task id", id="int-task-id"),
+        pytest.param(
+            {"reason": "terminal", "xai_task_id": "t", "state": {"status": "completed"}},
+            "Malformed task state",
+            id="state-without-id",
+        ),
+        pytest.param(
+            {"reason": "terminal", "xai_task_id": "t", "state": "completed"},
+            "Malformed task state",
+            id="state-not-a-dict",
+        ),
+    ],
+)
+def test_wait_result_from_bad_event_raises(event, match):
+    with pytest.raises(XaiError, match=match):
+        WaitResult.from_event(event)
+
+
+def test_wait_result_from_event_tolerates_missing_optional_fields():
+    result = WaitResult.from_event({"reason": "timeout", "xai_task_id": "t", "status_code": "401"})
+    assert result == WaitResult("t", WaitEnd.TIMEOUT, None, "", None)
+
+
+@pytest.mark.parametrize(
+    ("result", "error", "match"),
+    [
+        pytest.param(
+            WaitResult("t", WaitEnd.TIMEOUT, message="timed out after 10s"),
+            XaiWaitTimeoutError,
+            "timed out after 10s",
+            id="timeout",
+        ),
+        pytest.param(
+            WaitResult("t", WaitEnd.ABORTED, message="5 failed polls"),
+            XaiWaitAbortedError,
+            "5 failed polls",
+            id="aborted",
+        ),
+        pytest.param(
+            WaitResult("t", WaitEnd.ERROR, message="bad key", status_code=401),
+            XaiAuthError,
+            "bad key",
+            id="401",
+        ),
+        pytest.param(
+            WaitResult("t", WaitEnd.ERROR, message="no access", status_code=403),
+            XaiAuthError,
+            "no access",
+            id="403",
+        ),
+        pytest.param(
+            WaitResult("t", WaitEnd.ERROR, message="unknown task", status_code=404),
+            XaiNotFoundError,
+            "unknown task",
+            id="404",
+        ),
+        pytest.param(
+            WaitResult("t", WaitEnd.ERROR, message="bad request", status_code=400),
+            XaiHttpError,
+            "bad request",
+            id="400",
+        ),
+        pytest.param(
+            WaitResult("t", WaitEnd.ERROR, message="odd answer"), XaiError, "odd answer", id="error-no-status"
+        ),
+        pytest.param(WaitResult("t", WaitEnd.TERMINAL, FAILED), XaiTaskFailedError, "'failed'", id="failed"),
+        pytest.param(
+            WaitResult("t", WaitEnd.TERMINAL, state("cancelled")),
+            XaiTaskFailedError,
+            "'cancelled'",
+            id="cancelled",
+        ),
+        pytest.param(
+            WaitResult("t", WaitEnd.TERMINAL, state("timeout")),
+            XaiTaskFailedError,
+            "'timeout'",
+            id="remote-timeout",
+        ),
+        pytest.param(
+            WaitResult("t", WaitEnd.TERMINAL, NO_MEDIA),
+            XaiNoMediaError,
+            "completed without media",
+            id="no-media",
+        ),
+        pytest.param(
+            WaitResult("t", WaitEnd.TERMINAL), XaiError, "ended without a state", id="terminal-no-state"
+        ),
+        pytest.param(
+            WaitResult("t", WaitEnd.TERMINAL, RUNNING),
+            XaiError,
+            "non-terminal 'processing'",
+            id="non-terminal",
+        ),
+    ],
+)
+def test_resolve_raises_the_one_error(result, error, match):
+    with pytest.raises(error, match=match) as excinfo:
+        result.resolve()
+    assert type(excinfo.value) is error
+
+
+def test_resolve_returns_the_state_on_success():
+    assert WaitResult("task-1", WaitEnd.TERMINAL, DONE).resolve() is DONE
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        pytest.param(WaitResult("t", WaitEnd.TERMINAL, DONE), id="success"),
+        pytest.param(WaitResult("t", WaitEnd.TERMINAL, FAILED), id="failed"),
+        pytest.param(WaitResult("t", WaitEnd.ERROR, message="m", status_code=404), id="404"),
+        pytest.param(WaitResult("t", WaitEnd.TIMEOUT, message="m"), id="timeout"),
+    ],
+)
+def test_resolve_is_the_same_after_an_event_round_trip(result):
+    rebuilt = WaitResult.from_event(json.loads(json.dumps(result.to_event())))
+    try:
+        direct = result.resolve()
+    except XaiError as exc:
+        with pytest.raises(type(exc), match=re.escape(str(exc))):
+            rebuilt.resolve()
+    else:
+        assert rebuilt.resolve() == direct
+
+
+@pytest.mark.parametrize(
+    ("error", "status_code", "raised"),
+    [
+        pytest.param(
+            XaiAuthError("bad key for 'xai_default'", status_code=401), 401, XaiAuthError, id="auth"
+        ),
+        pytest.param(
+            XaiNotFoundError("no such task", status_code=404), 404, XaiNotFoundError, id="not-found"
+        ),
+        pytest.param(XaiError("answer is not JSON"), None, XaiError, id="plain"),
+    ],
+)
+def test_wait_result_from_error(error, status_code, raised):
+    result = WaitResult.from_error("task-1", error)
+    assert result == WaitResult("task-1", WaitEnd.ERROR, message=str(error), status_code=status_code)
+    with pytest.raises(raised, match=re.escape(str(error))) as excinfo:
+        WaitResult.from_event(result.to_event()).resolve()
+    assert type(excinfo.value) is raised
