@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import pathlib
+import shutil
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -13,7 +14,13 @@ _HOME = tempfile.mkdtemp(prefix="xai_test_airflow_home_")
 os.environ["AIRFLOW_HOME"] = _HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
-os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "example_dags")
+# dag.test() only runs DAGs of the configured dags folder: it holds copies of the examples and the
+# tests' own DAGs, so that both run unchanged.
+DAGS = pathlib.Path(_HOME) / "dags"
+DAGS.mkdir()
+for _source in [*(ROOT / "example_dags").glob("*.py"), *(ROOT / "tests" / "dags").glob("*.py")]:
+    shutil.copy(_source, DAGS / _source.name)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS)
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME}/airflow.db"
 os.environ.setdefault("XAI_EXAMPLE_POLL_INTERVAL", "0.05")
 
@@ -43,10 +50,8 @@ def xai_conn(xai_emulator, monkeypatch):
 
 
 def load_example(name: str):
-    """Import ``example_dags/<name>.py`` afresh (it reads its settings from the environment)."""
-    spec = importlib.util.spec_from_file_location(
-        f"xai_examples_{name}", ROOT / "example_dags" / f"{name}.py"
-    )
+    """Import the dags folder's copy of ``<name>.py`` afresh (it reads its settings from the environment)."""
+    spec = importlib.util.spec_from_file_location(f"xai_dags_{name}", DAGS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
