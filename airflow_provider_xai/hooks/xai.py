@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import platform
+import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -181,7 +182,12 @@ class XaiHook(BaseHook):
                     ) from None
                 if attempt >= self.submit_retries:
                     raise
-                delay = policy.delay(0.0, attempt, exc.retry_after)
+                # The service's Retry-After (spread a little, so mapped tasks do not return in step)
+                # wins over our own exponential backoff.
+                if exc.retry_after is not None:
+                    delay = exc.retry_after * random.uniform(1.0, 1.2)
+                else:
+                    delay = policy.delay(0.0, attempt)
                 self.log.warning("%s not accepted (%s); retrying in %.1fs", what, exc, delay)
                 time.sleep(delay)
                 continue
