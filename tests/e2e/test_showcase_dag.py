@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pathlib
+from pathlib import Path
 
 import pytest
 import requests
@@ -55,3 +57,13 @@ def test_showcase_runs_every_task_against_the_emulator(showcase):
             )
     assert not list(media.glob(".*partial"))
     assert API_KEY not in "".join(p.read_text() for p in sidecars)
+
+
+def test_the_key_is_nowhere_under_airflow_home_after_a_run(showcase, capsys):
+    dag, media, _ = showcase
+    assert dag.test().state == "success"
+    home = Path(os.environ["AIRFLOW_HOME"])
+    leaks = [p for p in home.rglob("*") if p.is_file() and API_KEY.encode() in p.read_bytes()]
+    assert leaks == []
+    assert API_KEY not in capsys.readouterr().out
+    assert not [p for p in media.rglob("*") if p.is_file() and API_KEY.encode() in p.read_bytes()]
