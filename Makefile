@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint emulator clean
+.PHONY: venv demo test docs bench lint emulator clean
 
 venv: $(STAMP)
 
@@ -13,15 +13,21 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# uv resolves apache-airflow + the Amazon provider's s3fs pins in seconds (pip backtracks for minutes).
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[emulator,test]"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[emulator,test,docs]"
 	touch $(STAMP)
 
 demo: venv
 	$(BIN)/python scripts/demo.py
 
-test: venv
+test: venv docs
 	$(BIN)/ruff check airflow_provider_xai tests example_dags benchmarks scripts
 	$(BIN)/python -m pytest -p no:cacheprovider -q -rs $(PYTEST_ARGS)
+
+docs: venv
+	$(BIN)/mkdocs build --strict --quiet
+
+bench: venv
+	$(BIN)/python benchmarks/run_all.py
 
 lint: venv
 	$(BIN)/ruff check airflow_provider_xai tests example_dags benchmarks scripts
