@@ -45,6 +45,7 @@ def get_provider_info() -> dict[str, Any]:
                 },
             }
         ],
+        "extra-links": ["airflow_provider_xai.links.XaiOutputLink"],
         "hooks": [{"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_xai.hooks.xai"]}],
         "operators": [
             {"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_xai.operators.xai"]}

@@ -11,6 +11,7 @@ from airflow.sdk import Asset
 
 from airflow_provider_xai.exceptions import XaiMediaExpiredError, XaiTransientError
 from airflow_provider_xai.hooks.xai import XaiHook
+from airflow_provider_xai.links import XaiOutputLink, output_link
 from airflow_provider_xai.polling import WaitEnd, WaitResult
 from airflow_provider_xai.protocol import IMAGE_MODEL, VIDEO_MODEL, Outcome, TaskState, outcome_of
 from airflow_provider_xai.triggers.xai import XaiTaskTrigger
@@ -109,6 +110,7 @@ class XaiWaitMixin:
         value = result_dict(state, request, outputs)
         value["usage"] = usage_of(state, request, context)
         self.add_outlet_extra(context, value)
+        context["ti"].xcom_push(key=XaiOutputLink().xcom_key, value=output_link(value))
         self.on_delivered(context, state.xai_task_id)
         return value
 

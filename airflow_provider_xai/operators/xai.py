@@ -10,6 +10,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_xai import protocol
 from airflow_provider_xai.hooks.xai import XaiHook
+from airflow_provider_xai.links import XaiOutputLink
 from airflow_provider_xai.operators._base import XCOM_TASK_ID_KEY, XaiWaitMixin, positive_seconds
 from airflow_provider_xai.operators._ledger import RemoteTaskLedger
 from airflow_provider_xai.protocol import SubmitRequest
@@ -35,6 +36,7 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
 
     template_fields: Sequence[str] = ("prompt", "aspect_ratio", "image_url", "output_path")
     ui_color = "#e8e3f7"
+    operator_extra_links = (XaiOutputLink(),)
     default_timeout: float = 900.0
     default_poll_interval: float = 2.0
 

@@ -10,6 +10,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_xai.exceptions import XaiError, XaiTransientError
 from airflow_provider_xai.hooks.xai import XaiHook
+from airflow_provider_xai.links import XaiOutputLink
 from airflow_provider_xai.operators._base import XaiWaitMixin, positive_seconds
 from airflow_provider_xai.polling import PollPolicy, WaitEnd, WaitResult
 from airflow_provider_xai.protocol import Outcome, outcome_of, unknown_status_warning
@@ -34,6 +35,7 @@ class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
 
     template_fields: Sequence[str] = ("xai_task_id", "output_path")
     ui_color = "#e8e3f7"
+    operator_extra_links = (XaiOutputLink(),)
 
     def __init__(
         self,
