@@ -30,9 +30,18 @@ _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[object, _Pool]
 )
 
 
+#: aiohttp trace configs given to every shared session created from now on (diagnostics and benchmarks,
+#: e.g. counting connections with ``on_connection_create_end``). Empty by default: tracing costs CPU.
+TRACE_CONFIGS: list[aiohttp.TraceConfig] = []
+
+
 def _new_session(ssl_context: ssl.SSLContext | bool) -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(ssl=ssl_context, limit=0, limit_per_host=256, keepalive_timeout=60)
-    return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60, connect=15))
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=60, connect=15),
+        trace_configs=list(TRACE_CONFIGS) or None,
+    )
 
 
 @contextlib.asynccontextmanager

@@ -91,7 +91,13 @@ class XaiWaitMixin:
         self, context: Context, event: dict[str, Any] | None = None, request: dict | None = None
     ) -> dict[str, Any]:
         """Resume after the trigger fired: validate its event, then finish like the blocking path."""
+        if request is None:  # dag.test() resumes with the event alone; the rendered fields still hold it
+            request = self.request_body()
         return self.finish(context, WaitResult.from_event(event), request)
+
+    def request_body(self) -> dict | None:
+        """Return the body of the request this task sends (``None`` for a task that does not submit)."""
+        return None
 
     def finish(self, context: Context, result: WaitResult, request: dict | None) -> dict[str, Any]:
         """Turn the end of a wait into the task's outcome: the one place every path ends in."""

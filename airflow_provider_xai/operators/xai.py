@@ -90,6 +90,10 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
             return xai_task_id
         return self.wait_and_finish(context, xai_task_id, request.body)
 
+    def request_body(self) -> dict | None:
+        """Return the validated body of this task's request."""
+        return self.build_request().body
+
     def on_delivered(self, context: Context, xai_task_id: str) -> None:
         """Mark the remote task delivered, so that clearing this task generates anew."""
         RemoteTaskLedger.for_context(context, enabled=self.reattach_on_retry, log=None).mark(

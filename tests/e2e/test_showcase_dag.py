@@ -43,6 +43,11 @@ def test_showcase_runs_every_task_against_the_emulator(showcase):
     # every stored file is what the emulator served, and described in its sidecar
     sidecars = sorted(media.glob("*.json"))
     assert len(sidecars) == 8  # 4 modes + sensor + 3 mapped (submit only submits)
+    recorded = [json.loads(p.read_text())["request"] for p in sidecars]
+    assert recorded.count(None) == 1  # only the sensor, which did not submit, lacks the request
+    assert (
+        sorted(r["model"] for r in recorded if r) == ["grok-imagine-image"] * 5 + ["grok-imagine-video"] * 2
+    )
     for sidecar in sidecars:
         manifest = json.loads(sidecar.read_text())
         assert manifest["status"] == "completed"
