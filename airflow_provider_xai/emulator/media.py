@@ -166,6 +166,56 @@ def mp4_header(width: int, height: int, duration: float, note: dict[str, Any]) -
     return ftyp + moov + free
 
 
+def _has_mdat(data: bytes) -> bool:
+    """Tell whether ``data`` already holds a complete MP4 (a top-level ``mdat`` box)."""
+    offset = 0
+    while offset + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        if kind == b"mdat":
+            return True
+        if length < 8:
+            return False
+        offset += length
+    return False
+
+
+def render_mp4(width: int, height: int, seconds: float, lines: list[str], shade: int = 0) -> bytes | None:
+    """Encode a real, playable H.264 MP4 showing the request, or return ``None`` without PyAV and Pillow.
+
+    :param width: the frame width.
+    :param height: the frame height.
+    :param seconds: the video's length.
+    :param lines: the text to draw (the prompt and the request's parameters).
+    :param shade: a number that varies the colours between tasks.
+    """
+    try:
+        import av
+    except ImportError:
+        return None
+    if _pillow() is None:
+        return None
+    still = render_jpeg(width, height, lines, shade)
+    from PIL import Image, ImageDraw
+
+    base = Image.open(io.BytesIO(still)).convert("RGB")
+    fps = 8
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "32"}
+        frames = max(1, int(seconds * fps))
+        for index in range(frames):
+            frame = base.copy()
+            x = int((width - 40) * index / max(frames - 1, 1))
+            ImageDraw.Draw(frame).ellipse((x, height - 60, x + 30, height - 30), fill=(255, 220, 80))
+            for packet in stream.encode(av.VideoFrame.from_image(frame)):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
 def mp4_file(header: bytes, size: int | None = None, payload_size: int = 2048) -> MediaFile:
     """Build an MP4 media body: ``header`` then an ``mdat`` box, of exactly ``size`` bytes when given.
 
@@ -173,6 +223,8 @@ def mp4_file(header: bytes, size: int | None = None, payload_size: int = 2048) -
     :param size: the exact size to serve; ``None`` uses a small ``mdat``.
     :param payload_size: the ``mdat`` payload size when ``size`` is not given.
     """
+    if size is None and _has_mdat(header):  # a complete, playable file: serve it as it is
+        return MediaFile("video/mp4", len(header), lambda: _slices(header))
     total = len(header) + 8 + payload_size if size is None else size
     mdat = total - len(header)
     if mdat < 8:

@@ -176,6 +176,15 @@ class Backend:
         aspect = "16:9" if body.get("images") else body.get("aspectRatio", "16:9")
         width, height = media.video_size(resolution, aspect)
         duration = body.get("duration", LIMITS["default_duration"])
+        lines = [
+            body["prompt"],
+            f"{body['model']}  {resolution}  {width}x{height}  {duration}s",
+            f"reference: {body['images'][0]}" if body.get("images") else "text-to-video",
+            f"taskId {task.task_id}",
+        ]
+        playable = None if task.directives.size else media.render_mp4(width, height, duration, lines)
+        if playable:
+            return playable
         note = {"taskId": task.task_id, "request": body, "width": width, "height": height}
         return media.mp4_header(width, height, duration, note)
 

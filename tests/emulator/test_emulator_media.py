@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 
+import av
 import pytest
 import requests
 
@@ -81,8 +82,10 @@ def test_completed_video_downloads_as_an_mp4(client, fields, size):
     assert answer.headers["Content-Type"] == "video/mp4"
     data = answer.content
     assert data[4:8] == b"ftyp"
-    assert [kind for kind, _, _ in _boxes(data)] == [b"ftyp", b"moov", b"free", b"mdat"]
-    assert _tkhd_size(data) == size
+    assert {b"ftyp", b"moov", b"mdat"} <= {kind for kind, _, _ in _boxes(data)}
+    with av.open(io.BytesIO(data)) as container:  # a real, playable H.264 video
+        frame = next(container.decode(video=0))
+    assert (frame.width, frame.height) == size
 
 
 def test_head_gives_the_length_without_a_body(client):
