@@ -1,0 +1,45 @@
+"""Every example DAG imports cleanly (deprecations are errors) and runs against the emulator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, load_example
+
+EXAMPLES = sorted(p.stem for p in (ROOT / "example_dags").glob("example_*.py"))
+# the showcase and the ETL chain have end-to-end tests of their own
+SIMPLE = [name for name in EXAMPLES if name not in ("example_xai_showcase", "example_xai_etl")]
+
+
+def test_every_example_imports_with_deprecations_as_errors(tmp_path):
+    code = "import runpy, sys\nfor path in sys.argv[1:]:\n    runpy.run_path(path)\n"
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
+    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
+    paths = [str(ROOT / "example_dags" / f"{name}.py") for name in EXAMPLES]
+    done = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-W", "error::FutureWarning", "-c", code, *paths],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert len(EXAMPLES) >= 8
+
+
+@pytest.mark.parametrize("name", SIMPLE)
+def test_example_runs_against_the_emulator(airflow_db, xai_conn, monkeypatch, tmp_path, name):
+    from airflow.models.pool import Pool
+
+    Pool.create_or_update_pool("xai_image", slots=5, description="xAI images", include_deferred=False)
+    monkeypatch.setenv("XAI_OUTPUT_PATH", str(tmp_path))
+    run = load_example(name).dag.test()
+    states = {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()}
+    assert run.state == "success", states
+    assert set(states.values()) == {"success"}
+    stored = [p for p in tmp_path.rglob("*") if p.suffix in (".jpeg", ".mp4")]
+    assert stored and len(list(tmp_path.rglob("*.json"))) == len(stored)
