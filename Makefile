@@ -21,6 +21,7 @@ demo: venv
 
 test: venv docs
 	$(BIN)/ruff check airflow_provider_xai tests example_dags benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -p no:cacheprovider -q -rs $(PYTEST_ARGS)
 
 docs: venv

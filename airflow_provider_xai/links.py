@@ -33,4 +33,4 @@ class XaiOutputLink(BaseOperatorLink):
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         """Return the link pushed by the task when it finished (empty before that)."""
-        return BaseXCom.get_value(ti_key=ti_key, key=self.xcom_key) or ""
+        return BaseXCom.get_value(ti_key=ti_key, key=self.xcom_key) or ""  # type: ignore[arg-type]

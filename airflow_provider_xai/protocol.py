@@ -102,7 +102,7 @@ def validate_image_url(image_url: object, limits: Limits = LIMITS) -> str | None
         if len(image_url) != limits.max_reference_images:
             raise XaiInvalidRequestError("image_url", image_url, allowed)
         (image_url,) = image_url
-    if not is_http_url(image_url, limits):
+    if not isinstance(image_url, str) or not is_http_url(image_url, limits):
         raise XaiInvalidRequestError("image_url", image_url, allowed)
     return image_url
 

@@ -139,9 +139,11 @@ def _store_one(
                         raise XaiMediaDownloadError(_too_big(state, size, max_bytes))
                     digest.update(chunk)
                     out.write(chunk)
-            if expected is not None and size != int(expected):
+            # Content-Length counts the bytes on the wire (before any Content-Encoding is undone).
+            received = _wire_bytes(response, size)
+            if expected is not None and received != int(expected):
                 raise XaiMediaDownloadError(
-                    f"Media download of xAI task {state.xai_task_id} was incomplete: got {size} of "
+                    f"Media download of xAI task {state.xai_task_id} was incomplete: got {received} of "
                     f"{expected} bytes. Nothing was stored under {final}."
                 )
             partial.move(final)
@@ -149,7 +151,8 @@ def _store_one(
             _remove_quietly(partial)
             if isinstance(exc, requests.RequestException):
                 raise XaiMediaDownloadError(
-                    f"Media download of xAI task {state.xai_task_id} broke off after {size} bytes "
+                    f"Media download of xAI task {state.xai_task_id} broke off after "
+                    f"{_wire_bytes(response, size)} bytes "
                     f"({type(exc).__name__}). Nothing was stored under {final}."
                 ) from None
             raise
@@ -160,6 +163,15 @@ def _store_one(
         "content_type": content_type,
         "sha256": digest.hexdigest(),
     }
+
+
+def _wire_bytes(response: requests.Response, decoded: int) -> int:
+    """Return how many body bytes came over the wire (urllib3 counts them), else the decoded count."""
+    tell = getattr(response.raw, "tell", None)
+    try:
+        return int(tell()) if callable(tell) else decoded
+    except (TypeError, ValueError, OSError):
+        return decoded
 
 
 def expired_message(state: TaskState, status_code: int) -> str:

@@ -164,7 +164,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -321,8 +321,9 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     def url(self) -> str:
         """The base URL the server listens on."""
         host, port = self.server_address[:2]
-        host = f"[{host}]" if ":" in str(host) else host
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        name = f"[{name}]" if ":" in name else name
+        return f"http://{name}:{port}"
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Remember the connection, then serve it in a thread."""

@@ -160,6 +160,7 @@ class Task:
             body["finishedAt"] = iso_time(self.finished_at)
         body["traceId"] = self.trace_id
         if self.status in _ERROR_DEFAULTS:
+            code: int | None
             code, message = _ERROR_DEFAULTS[self.status]
             if not self.forced:
                 code, message = OUTCOMES[self.directives.outcome][1:3]

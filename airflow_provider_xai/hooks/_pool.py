@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import ssl
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -44,20 +44,25 @@ def _new_session(ssl_context: ssl.SSLContext | bool) -> aiohttp.ClientSession:
     )
 
 
+SslSetting = ssl.SSLContext | bool
+
+
 @contextlib.asynccontextmanager
 async def leased_session(
-    key: object, ssl_context: ssl.SSLContext | bool = True
+    key: object, ssl_context: SslSetting | Callable[[], SslSetting] = True
 ) -> AsyncIterator[aiohttp.ClientSession]:
     """Lease this event loop's shared session for ``key`` (create it on first use).
 
     :param key: what tells pools apart: the TLS settings, never a credential.
-    :param ssl_context: the TLS context (or ``True`` for the default, ``False`` for none).
+    :param ssl_context: the TLS context (or ``True`` for the default, ``False`` for none), or a
+        function that builds it. A function is only called when the pool is created: loading a CA
+        bundle takes tens of milliseconds of blocking CPU, too much to pay for every trigger.
     """
     loop = asyncio.get_running_loop()
     pools = _POOLS.setdefault(loop, {})
     pool = pools.get(key)
     if pool is None or pool.session.closed:
-        pool = pools[key] = _Pool(_new_session(ssl_context))
+        pool = pools[key] = _Pool(_new_session(ssl_context() if callable(ssl_context) else ssl_context))
     pool.leases += 1
     try:
         yield pool.session

@@ -283,7 +283,8 @@ class XaiHook(BaseHook):
         """Resolve the connection once and lease this event loop's shared keep-alive session."""
         settings = await self.asettings()
         pool_key = (settings.ca_bundle, settings.verify)
-        async with leased_session(pool_key, settings.ssl_context()) as session:
+        # the context is built only if this event loop has no pool for these TLS settings yet
+        async with leased_session(pool_key, settings.ssl_context) as session:
             yield session
 
     async def aget_task(self, xai_task_id: str, session: aiohttp.ClientSession | None = None) -> TaskState:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.sdk import Asset
 
@@ -47,6 +47,10 @@ class XaiWaitMixin:
     output_path: Any
     _first_delay: float
     _timeout_seconds: float
+    if TYPE_CHECKING:  # provided by BaseOperator
+        log: Any
+
+        def defer(self, **kwargs: Any) -> NoReturn: ...
 
     @cached_property
     def hook(self) -> XaiHook:
