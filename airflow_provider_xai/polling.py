@@ -31,12 +31,18 @@ from airflow_provider_xai.protocol import (
 
 @dataclass(frozen=True)
 class PollPolicy:
-    """How to poll a remote task.
+    """How to poll a remote task: a schedule of nominal poll times, moved only earlier by jitter.
+
+    The nominal polls fall at ``first_delay``, then each ``max(first_delay, growth * t)`` seconds after
+    the previous one (``t`` being its time since the wait began), capped at ``max_delay``: constant at
+    first, then exponential. Jitter only ever moves a poll *earlier* within its interval, so it spreads
+    many waiters apart without adding polls or delaying detection; and since the schedule is a pure
+    function of the time waited, a trigger restarted by another triggerer picks it up where it was.
 
     :param first_delay: seconds before the first poll (the operator's ``poll_interval``).
     :param max_delay: the cap of any delay between polls (never below ``first_delay``).
-    :param growth: later delays are this fraction of the time waited so far (exponential growth).
-    :param jitter: relative random spread of every delay, to keep many waiters apart.
+    :param growth: later intervals are this fraction of the time waited so far.
+    :param jitter: the largest fraction of an interval by which a poll comes early.
     :param max_consecutive_failures: failed polls in a row that end the wait.
     :param max_retry_after: the longest ``Retry-After`` honoured.
     """
@@ -44,24 +50,37 @@ class PollPolicy:
     first_delay: float = 5.0
     max_delay: float = 30.0
     growth: float = 0.1
-    jitter: float = 0.1
+    jitter: float = 0.05
     max_consecutive_failures: int = 5
     max_retry_after: float = 300.0
+
+    def interval_after(self, moment: float) -> float:
+        """Return the nominal interval that follows a poll ``moment`` seconds into the wait."""
+        return min(max(self.max_delay, self.first_delay), max(self.first_delay, self.growth * moment))
+
+    def next_slot(self, elapsed: float) -> tuple[float, float]:
+        """Return the nominal poll times (previous, next) around ``elapsed``.
+
+        A slot whose jitter window has begun counts as reached, so that an early poll is not repeated.
+        """
+        jitter = min(max(self.jitter, 0.0), 0.9)
+        previous, slot = 0.0, max(self.first_delay, 1e-3)
+        while slot - jitter * (slot - previous) <= elapsed:
+            previous, slot = slot, slot + max(self.interval_after(slot), 1e-3)
+        return previous, slot
 
     def delay(self, elapsed: float, failures: int = 0, retry_after: float | None = None) -> float:
         """Return the seconds to wait before the next poll.
 
         :param elapsed: seconds since the wait began.
-        :param failures: failed polls in a row so far (the first delay doubles with each).
+        :param failures: failed polls in a row so far (then the first delay doubles with each).
         :param retry_after: what the service asked for, honoured up to ``max_retry_after``.
         """
-        base = max(self.first_delay, elapsed * self.growth)
+        previous, slot = self.next_slot(elapsed)
+        delay = slot - elapsed - random.uniform(0.0, min(max(self.jitter, 0.0), 0.9)) * (slot - previous)
         if failures:
-            base = max(base, self.first_delay * 2 ** min(failures, 16))
-        cap = max(self.max_delay, self.first_delay)
-        delay = min(cap, base)
-        if self.jitter:
-            delay = min(cap, delay * (1 + random.uniform(-self.jitter, self.jitter)))
+            cap = max(self.max_delay, self.first_delay)
+            delay = max(delay, min(cap, self.first_delay * 2 ** min(failures, 16)))
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.max_retry_after))
         return max(delay, 0.0)

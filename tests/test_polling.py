@@ -49,7 +49,7 @@ def exact(**kwargs):
 # --------------------------------------------------------------------------------------------------
 def test_policy_defaults():
     policy = PollPolicy()
-    assert (policy.first_delay, policy.max_delay, policy.growth, policy.jitter) == (5.0, 30.0, 0.1, 0.1)
+    assert (policy.first_delay, policy.max_delay, policy.growth, policy.jitter) == (5.0, 30.0, 0.1, 0.05)
     assert (policy.max_consecutive_failures, policy.max_retry_after) == (5, 300.0)
 
 
@@ -59,17 +59,11 @@ def test_policy_defaults():
         pytest.param(exact(first_delay=5), 0, 0, None, 5.0, id="first-delay"),
         pytest.param(exact(first_delay=0.05), 0, 0, None, 0.05, id="fractional-first-delay"),
         pytest.param(exact(first_delay=5), 40, 0, None, 5.0, id="growth-below-first-delay"),
-        pytest.param(exact(first_delay=5), 100, 0, None, 10.0, id="grows-with-elapsed"),
-        pytest.param(exact(first_delay=5), 250, 0, None, 25.0, id="grows-more"),
-        pytest.param(exact(first_delay=5), 300, 0, None, 30.0, id="reaches-cap"),
-        pytest.param(exact(first_delay=5), 10_000, 0, None, 30.0, id="capped"),
-        pytest.param(exact(first_delay=5, growth=0.5), 20, 0, None, 10.0, id="custom-growth"),
         pytest.param(exact(first_delay=5, growth=0.0), 10_000, 0, None, 5.0, id="no-growth"),
         pytest.param(exact(first_delay=5), 0, 1, None, 10.0, id="one-failure-doubles"),
         pytest.param(exact(first_delay=5), 0, 2, None, 20.0, id="two-failures-quadruple"),
         pytest.param(exact(first_delay=5), 0, 3, None, 30.0, id="failures-capped"),
         pytest.param(exact(first_delay=1), 0, 1000, None, 30.0, id="many-failures-no-overflow"),
-        pytest.param(exact(first_delay=1), 100, 1, None, 10.0, id="grown-delay-beats-failure-backoff"),
         pytest.param(
             exact(first_delay=1, max_delay=100), 100, 5, None, 32.0, id="failure-backoff-beats-grown-delay"
         ),
@@ -87,6 +81,24 @@ def test_policy_delay(policy, elapsed, failures, retry_after, expected):
     assert policy.delay(elapsed, failures, retry_after) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize(
+    ("moment", "interval"),
+    [(0, 5.0), (40, 5.0), (100, 10.0), (250, 25.0), (300, 30.0), (10_000, 30.0)],
+)
+def test_nominal_interval_grows_with_the_time_waited_up_to_the_cap(moment, interval):
+    assert exact(first_delay=5).interval_after(moment) == pytest.approx(interval)
+
+
+@pytest.mark.parametrize("elapsed", [0, 3, 40, 100, 250, 10_000])
+def test_delay_reaches_the_next_nominal_slot(elapsed):
+    policy = exact(first_delay=5)
+    previous, slot = policy.next_slot(elapsed)
+    assert previous <= elapsed < slot and slot - previous == pytest.approx(
+        policy.interval_after(previous) or 5
+    )
+    assert policy.delay(elapsed) == pytest.approx(slot - elapsed)
+
+
 def test_policy_delays_grow_exponentially_over_a_wait():
     policy = exact(first_delay=1, max_delay=1000, growth=0.5)
     elapsed, delays = 0.0, []
@@ -97,24 +109,35 @@ def test_policy_delays_grow_exponentially_over_a_wait():
     assert delays == [1.0, 1.0, 1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375]
 
 
-@pytest.mark.parametrize(
-    ("draw", "factor"),
-    [pytest.param("low", 0.8, id="lowest"), pytest.param("high", 1.2, id="highest")],
-)
-def test_policy_jitter_extremes(monkeypatch, draw, factor):
+def test_failure_backoff_beats_the_schedule_only_when_longer():
+    assert exact(first_delay=1).delay(100, failures=1) == pytest.approx(exact(first_delay=1).delay(100))
+    assert exact(first_delay=1, max_delay=100).delay(100, failures=5) == pytest.approx(32.0)
+
+
+@pytest.mark.parametrize("draw", ["low", "high"])
+def test_policy_jitter_only_moves_polls_earlier(monkeypatch, draw):
     monkeypatch.setattr(polling.random, "uniform", lambda a, b: a if draw == "low" else b)
     policy = PollPolicy(first_delay=10, max_delay=30, jitter=0.2)
-    assert policy.delay(0) == pytest.approx(10 * factor)
-    # the cap is a hard cap: jitter only ever lowers a capped delay
-    assert policy.delay(10_000) == pytest.approx(30 * min(factor, 1.0))
-    # a Retry-After above the jittered delay is honoured as asked, without jitter
+    early = 0.2 if draw == "high" else 0.0
+    assert policy.delay(0) == pytest.approx(10 * (1 - early))
+    previous, slot = policy.next_slot(10_000)
+    assert policy.delay(10_000) == pytest.approx(slot - 10_000 - early * (slot - previous))
+    # never later than the nominal slot; after an early poll the gap may exceed the cap by the jitter
+    assert policy.delay(10_000) <= 30 * 1.2
+    # a Retry-After above the delay is honoured as asked, without jitter
     assert policy.delay(0, retry_after=45) == 45
+
+
+def test_an_early_poll_is_not_repeated_at_its_slot():
+    policy = PollPolicy(first_delay=10, jitter=0.2)
+    # a poll made early, inside the first slot's jitter window, waits for the second slot
+    assert policy.next_slot(8.5) == (10.0, 20.0)
 
 
 def test_policy_jitter_stays_within_bounds():
     policy = PollPolicy(first_delay=10, jitter=0.1)
     delays = {policy.delay(0) for _ in range(300)}
-    assert all(9.0 <= d <= 11.0 for d in delays)
+    assert all(9.0 <= d <= 10.0 for d in delays)
     assert len(delays) > 1  # the delays do spread
 
 
@@ -176,14 +199,15 @@ def test_non_terminal_states_keep_waiting(status):
     step = t.on_state(state(status), T0 + 100)
     assert step.result is None
     assert step.warning is None
-    assert step.delay == pytest.approx(10.0)  # 10 % of the 100 s waited
+    previous, slot = exact(first_delay=1.0).next_slot(100)
+    assert step.delay == pytest.approx(slot - 100) and slot - previous == pytest.approx(10.0, abs=1.0)
 
 
 def test_delays_follow_the_elapsed_time():
     t = tracker()
-    assert [t.on_state(RUNNING, T0 + e).delay for e in (1, 50, 200, 1000)] == pytest.approx(
-        [1.0, 5.0, 20.0, 30.0]
-    )
+    policy = exact(first_delay=1.0, max_delay=30.0, growth=0.1)
+    for e in (1, 50, 200, 1000):
+        assert t.on_state(RUNNING, T0 + e).delay == pytest.approx(policy.next_slot(e)[1] - e)
 
 
 @pytest.mark.parametrize(

@@ -12,12 +12,15 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import requests
 from airflow.sdk import BaseHook
 from requests.adapters import HTTPAdapter
+from yarl import URL
 
 from airflow_provider_xai import __version__, protocol
 from airflow_provider_xai.exceptions import (
@@ -51,7 +54,7 @@ class ServiceSettings:
     def __repr__(self) -> str:
         return f"ServiceSettings(base_url={self.base_url!r}, api_key='***', ca_bundle={self.ca_bundle!r})"
 
-    @property
+    @cached_property
     def headers(self) -> dict[str, str]:
         """Return the headers of every request (credentials go per request, never into a pool)."""
         return {
@@ -110,6 +113,7 @@ class XaiHook(BaseHook):
         self.submit_retries = submit_retries
         self._settings: ServiceSettings | None = None
         self._session: requests.Session | None = None
+        self._task_urls: dict[str, URL] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(xai_conn_id={self.xai_conn_id!r})"
@@ -292,25 +296,43 @@ class XaiHook(BaseHook):
         if session is None:
             async with self.async_session() as leased:
                 return await self.aget_task(xai_task_id, leased)
-        settings = await self.asettings()
-        what = f"GET {protocol.TASKS_PATH} for task {xai_task_id}"
+        settings = self._settings or await self.asettings()
+        url = self._task_urls.get(xai_task_id)
+        if url is None:  # built once per task: the hot loop of a waiting trigger does no URL work
+            query = urlencode({"taskId": xai_task_id})
+            url = self._task_urls[xai_task_id] = URL(
+                f"{settings.base_url}{protocol.TASKS_PATH}?{query}", encoded=True
+            )
         try:
-            async with session.get(
-                settings.base_url + protocol.TASKS_PATH,
-                params={"taskId": xai_task_id},
-                headers=settings.headers,
-            ) as response:
+            async with session.get(url, headers=settings.headers) as response:
                 text = await response.text()
+                status = response.status
+                retry_after = response.headers.get("Retry-After")
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise _connection_error(exc, what=what, sent=True) from None
-        body = _parse_answer(
-            response.status, text, response.headers.get("Retry-After"), what, self.xai_conn_id
-        )
+            raise _connection_error(exc, what=_status_what(xai_task_id), sent=True) from None
+        if status != 200:
+            _parse_answer(
+                status, text, retry_after, _status_what(xai_task_id), self.xai_conn_id, settings.api_key
+            )
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = _parse_answer(
+                status, text, retry_after, _status_what(xai_task_id), self.xai_conn_id, settings.api_key
+            )
+        if protocol.envelope_error(body):
+            _parse_answer(
+                status, text, retry_after, _status_what(xai_task_id), self.xai_conn_id, settings.api_key
+            )
         return TaskState.from_response(body, xai_task_id)
 
     def _log_warnings(self, request: SubmitRequest) -> None:
         for warning in request.warnings:
             self.log.warning(warning)
+
+
+def _status_what(xai_task_id: str) -> str:
+    return f"GET {protocol.TASKS_PATH} for task {xai_task_id}"
 
 
 def _parse_answer(

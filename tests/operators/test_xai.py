@@ -6,11 +6,11 @@ import json
 from datetime import timedelta
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_provider_xai.exceptions import XaiError, XaiInvalidRequestError, XaiTaskFailedError
 from airflow_provider_xai.operators.xai import XaiImageOperator, XaiVideoOperator
 from airflow_provider_xai.triggers.xai import XaiTaskTrigger
+from tests.compat import TaskDeferred
 from tests.conftest import API_KEY, run_trigger
 
 KEYS = {

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_provider_xai.exceptions import XaiError, XaiNoMediaError
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.sensors.xai import XaiTaskSensor
+from tests.compat import TaskDeferred
 from tests.conftest import run_trigger
 
 

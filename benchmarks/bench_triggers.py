@@ -1,0 +1,538 @@
+"""Benchmark waiting triggers against the emulator: CPU per poll, RSS and connections per trigger.
+
+The emulator runs in its own process (its CPU is not counted); the triggers run in this one, on one
+asyncio event loop, driven directly (no Airflow triggerer). Two phases, repeated ``--rounds`` times:
+
+A. CPU per status poll, three waiters side by side, each over the same ``--n`` tasks at the same poll
+   rate (``--rate`` polls per second in all, start times spread over one interval):
+
+   * ``floor``: a bare loop of aiohttp GETs over one shared keep-alive session (reads the body);
+   * ``naive``: the trigger's loop with a new ``aiohttp.ClientSession`` per poll (the pattern of
+     Airflow's ``HttpAsyncHook``);
+   * ``ours``: ``XaiTaskTrigger.run()`` unchanged.
+
+   CPU per poll is the process CPU time over the polls sent in a window after a warm-up.
+
+B. ``--n`` waiting ``XaiTaskTrigger`` with their real schedule (``--poll-interval``, the trigger's
+   default 5 s): RSS per trigger (RSS delta over N, once every trigger has polled), TCP connections
+   opened (aiohttp ``on_connection_create_end``) and the CPU share of one core while they wait.
+
+Run: ``.venv/bin/python benchmarks/bench_triggers.py [--n 1000] [--rounds 3] [--json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+MODES = ("floor", "naive", "ours")
+_URL = re.compile(r"listening on (http://\S+)")
+
+
+# --------------------------------------------------------------------------------------------------
+# process figures
+# --------------------------------------------------------------------------------------------------
+def rss_bytes() -> int:
+    """Return this process's resident set size."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def cpu_seconds() -> float:
+    """Return this process's CPU time (user + system, every thread)."""
+    return time.process_time()
+
+
+def machine() -> dict[str, Any]:
+    """Return what the figures depend on: cores, memory, Python, load average."""
+    meminfo = {}
+    with open("/proc/meminfo") as lines:
+        for line in lines:
+            key, value = line.split(":", 1)
+            meminfo[key] = value.strip()
+    return {
+        "nproc": os.cpu_count(),
+        "memory": meminfo.get("MemTotal", "?"),
+        "python": sys.version.split()[0],
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# the emulator, in its own process
+# --------------------------------------------------------------------------------------------------
+class Emulator:
+    """``python -m airflow_provider_xai.emulator --port 0`` in a child process; read its URL."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "airflow_provider_xai.emulator", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        match = _URL.search(line)
+        if not match:
+            self.stop()
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        self.url = match.group(1)
+
+    def stop(self) -> None:
+        """Terminate the emulator process (the one we started)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def prepare_environment(url: str, api_key: str = "bench-key") -> None:
+    """Point ``xai_default`` at the emulator; give Airflow a throw-away home if not imported yet."""
+    if "airflow" not in sys.modules:
+        os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="xai_bench_airflow_home_")
+        os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    os.environ["AIRFLOW_CONN_XAI_DEFAULT"] = json.dumps(
+        {"conn_type": "xai", "host": url, "password": api_key}
+    )
+
+
+def submit_tasks(url: str, n: int, api_key: str = "bench-key") -> list[str]:
+    """Create ``n`` image tasks that stay running for a day (they are only ever polled)."""
+    import requests
+
+    from airflow_provider_xai import protocol
+
+    request = protocol.build_image_request("a benchmark fox [xai:seconds=86400]")
+    ids = []
+    with requests.Session() as session:
+        for _ in range(n):
+            answer = session.post(
+                url + request.path, json=request.body, headers={"Authorization": f"Bearer {api_key}"}
+            )
+            answer.raise_for_status()
+            ids.append(protocol.parse_task_id(answer.json()))
+    return ids
+
+
+# --------------------------------------------------------------------------------------------------
+# phase A: CPU per poll, floor / naive / ours
+# --------------------------------------------------------------------------------------------------
+class Counter:
+    """Polls sent so far (a plain integer: counting must cost next to nothing)."""
+
+    def __init__(self) -> None:
+        self.polls = 0
+
+
+def _floor_waiter(url: str, headers: dict[str, str], interval: float, counter: Counter, session: Any):
+    async def wait(task_id: str) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            async with session.get(url, params={"taskId": task_id}, headers=headers) as answer:
+                await answer.read()
+            counter.polls += 1
+
+    return wait
+
+
+def _naive_waiter(interval: float, counter: Counter):
+    import aiohttp
+
+    from airflow_provider_xai.hooks.xai import XaiHook
+    from airflow_provider_xai.polling import PollPolicy, PollTracker
+
+    async def wait(task_id: str) -> None:
+        # the trigger's loop, but a new session (and so a new connection) for every poll
+        hook = XaiHook()
+        policy = PollPolicy(first_delay=interval, max_delay=interval)
+        tracker = PollTracker(task_id, policy, started_at=time.time())
+        step = tracker.first_step(time.time())
+        while step.result is None:
+            await asyncio.sleep(step.delay)
+            async with aiohttp.ClientSession() as session:
+                state = await hook.aget_task(task_id, session)
+            counter.polls += 1
+            step = tracker.on_state(state, time.time())
+
+    return wait
+
+
+def _ours_waiter(interval: float):
+    from airflow_provider_xai.triggers.xai import XaiTaskTrigger
+
+    async def wait(task_id: str) -> None:
+        trigger = XaiTaskTrigger(xai_task_id=task_id, poll_interval=interval, max_poll_interval=interval)
+        async for _event in trigger.run():
+            return
+
+    return wait
+
+
+class _CountingHook:
+    """Count the trigger's polls by wrapping ``XaiHook.aget_task`` (one call and one addition)."""
+
+    def __init__(self, counter: Counter) -> None:
+        from airflow_provider_xai.hooks.xai import XaiHook
+
+        self.hook_class = XaiHook
+        self.original = XaiHook.aget_task
+        self.counter = counter
+
+    def __enter__(self) -> None:
+        original, counter = self.original, self.counter
+
+        async def aget_task(hook: Any, xai_task_id: str, session: Any = None) -> Any:
+            state = await original(hook, xai_task_id, session)
+            counter.polls += 1
+            return state
+
+        self.hook_class.aget_task = aget_task
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.hook_class.aget_task = self.original
+
+
+async def _spread(waiters: list[Awaitable[None]], interval: float) -> list[asyncio.Task]:
+    async def later(delay: float, waiter: Awaitable[None]) -> None:
+        await asyncio.sleep(delay)
+        await waiter
+
+    return [asyncio.ensure_future(later(random.uniform(0, interval), w)) for w in waiters]
+
+
+async def _cancel(tasks: list[asyncio.Task]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _measure_mode(mode: str, url: str, ids: list[str], interval: float, window: float) -> dict:
+    import aiohttp
+
+    from airflow_provider_xai import protocol
+    from airflow_provider_xai.hooks.xai import XaiHook
+
+    counter = Counter()
+    settings = await XaiHook().asettings()
+    session = None
+    if mode == "floor":
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=256, keepalive_timeout=60)
+        session = aiohttp.ClientSession(connector=connector)
+        wait = _floor_waiter(
+            settings.base_url + protocol.TASKS_PATH, settings.headers, interval, counter, session
+        )
+    elif mode == "naive":
+        wait = _naive_waiter(interval, counter)
+    else:
+        wait = _ours_waiter(interval)
+    counting = _CountingHook(counter) if mode == "ours" else None
+    if counting:
+        counting.__enter__()
+    try:
+        tasks = await _spread([wait(task_id) for task_id in ids], interval)
+        await asyncio.sleep(2.2 * interval + 0.2)  # every waiter started and polled at least once
+        polls0, cpu0, wall0 = counter.polls, cpu_seconds(), time.perf_counter()
+        await asyncio.sleep(window)
+        polls1, cpu1, wall1 = counter.polls, cpu_seconds(), time.perf_counter()
+        await _cancel(tasks)
+    finally:
+        if counting:
+            counting.__exit__()
+        if session is not None:
+            await session.close()
+    polls = polls1 - polls0
+    return {
+        "polls": polls,
+        "cpu_s": cpu1 - cpu0,
+        "wall_s": wall1 - wall0,
+        "cpu_per_poll_us": 1e6 * (cpu1 - cpu0) / polls if polls else float("nan"),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# phase B: N waiting triggers with their real schedule
+# --------------------------------------------------------------------------------------------------
+async def _measure_waiting(ids: list[str], poll_interval: float, window: float) -> dict:
+    import aiohttp
+
+    from airflow_provider_xai.hooks import _pool
+    from airflow_provider_xai.triggers.xai import XaiTaskTrigger
+
+    counter = Counter()
+    connections = Counter()
+
+    async def on_connection_create_end(*_args: object) -> None:
+        connections.polls += 1
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(on_connection_create_end)
+    _pool.TRACE_CONFIGS.append(trace)
+
+    async def drive(trigger: XaiTaskTrigger) -> None:
+        async for _event in trigger.run():
+            return
+
+    gc.collect()
+    rss0 = rss_bytes()
+    try:
+        with _counting(counter):
+            now = time.time()
+            tasks = [
+                asyncio.ensure_future(
+                    drive(XaiTaskTrigger(xai_task_id=task_id, poll_interval=poll_interval, started_at=now))
+                )
+                for task_id in ids
+            ]
+            # every trigger has polled once (first delay plus its jitter), then settle
+            while counter.polls < len(ids):
+                await asyncio.sleep(0.05)
+            gc.collect()
+            rss1 = rss_bytes()
+            polls0, cpu0, wall0 = counter.polls, cpu_seconds(), time.perf_counter()
+            await asyncio.sleep(window)
+            polls1, cpu1, wall1 = counter.polls, cpu_seconds(), time.perf_counter()
+            await _cancel(tasks)
+    finally:
+        _pool.TRACE_CONFIGS.remove(trace)
+    return {
+        "rss_per_trigger_kb": (rss1 - rss0) / len(ids) / 1024,
+        "connections": connections.polls,
+        "connections_per_trigger": connections.polls / len(ids),
+        "polls": polls1 - polls0,
+        "polls_per_s": (polls1 - polls0) / (wall1 - wall0),
+        "cpu_share_pct": 100.0 * (cpu1 - cpu0) / (wall1 - wall0),
+    }
+
+
+def measure_waiting_in_child(ids: list[str], poll_interval: float, window: float) -> dict[str, Any]:
+    """Run phase B in a fresh Python process, so that memory freed by earlier phases cannot hide RSS."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as ids_file:
+        json.dump(ids, ids_file)
+    try:
+        child = subprocess.run(
+            [
+                sys.executable,
+                os.path.abspath(__file__),
+                "--waiting-child",
+                ids_file.name,
+                "--poll-interval",
+                str(poll_interval),
+                "--wait-window",
+                str(window),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+    finally:
+        os.unlink(ids_file.name)
+    if child.returncode != 0:
+        raise RuntimeError(f"the waiting-triggers child failed:\n{child.stderr[-4000:]}")
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def waiting_child(ids_file: str, poll_interval: float, window: float) -> int:
+    """Phase B in this (fresh) process: import and warm up everything first, then measure."""
+    import aiohttp  # noqa: F401 - imported before the baseline RSS
+
+    from airflow_provider_xai.hooks.xai import XaiHook
+    from airflow_provider_xai.triggers.xai import XaiTaskTrigger  # noqa: F401
+
+    with open(ids_file) as lines:
+        ids = json.load(lines)
+    asyncio.run(XaiHook().asettings())  # the connection lookup's own imports and caches
+    print(json.dumps(asyncio.run(_measure_waiting(ids, poll_interval, window))), flush=True)
+    return 0
+
+
+class _counting:  # noqa: N801 - a context manager used like a function
+    def __init__(self, counter: Counter) -> None:
+        self.inner = _CountingHook(counter)
+
+    def __enter__(self) -> None:
+        self.inner.__enter__()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.inner.__exit__()
+
+
+# --------------------------------------------------------------------------------------------------
+# the benchmark
+# --------------------------------------------------------------------------------------------------
+def run(
+    n: int = 1000,
+    rounds: int = 3,
+    rate: float = 200.0,
+    window: float = 8.0,
+    poll_interval: float = 5.0,
+    wait_window: float = 20.0,
+    log: Callable[[str], None] = lambda _line: None,
+    in_process: bool = False,
+) -> dict[str, Any]:
+    """Run both phases ``rounds`` times against a fresh emulator process; return every figure.
+
+    :param in_process: run phase B in this process (fast, for the smoke test; the RSS figure is then
+        unreliable, since memory freed by phase A is reused).
+    """
+    interval = n / rate
+    result: dict[str, Any] = {
+        "n": n,
+        "rate": rate,
+        "interval_s": interval,
+        "window_s": window,
+        "poll_interval_s": poll_interval,
+        "wait_window_s": wait_window,
+        "machine_before": machine(),
+        "rounds": [],
+    }
+    with Emulator() as emulator:
+        prepare_environment(emulator.url)
+        ids = submit_tasks(emulator.url, n)
+        for index in range(rounds):
+            order = MODES[index % 3 :] + MODES[: index % 3]
+            modes = {}
+            for mode in order:
+                modes[mode] = asyncio.run(_measure_mode(mode, emulator.url, ids, interval, window))
+                log(f"round {index + 1} {mode}: {modes[mode]['cpu_per_poll_us']:.0f} us/poll")
+            if in_process:
+                waiting = asyncio.run(_measure_waiting(ids, poll_interval, wait_window))
+            else:
+                waiting = measure_waiting_in_child(ids, poll_interval, wait_window)
+            log(f"round {index + 1} waiting: {json.dumps({k: round(v, 2) for k, v in waiting.items()})}")
+            result["rounds"].append({"modes": modes, "waiting": waiting, "loadavg": os.getloadavg()[0]})
+    result["machine_after"] = machine()
+    result["summary"] = summarize(result["rounds"])
+    return result
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def summarize(rounds: list[dict[str, Any]]) -> dict[str, float]:
+    """Return the medians over rounds; ratios are taken within each round, then the median."""
+    per_poll = {mode: [r["modes"][mode]["cpu_per_poll_us"] for r in rounds] for mode in MODES}
+    summary = {f"{mode}_cpu_per_poll_us": _median(per_poll[mode]) for mode in MODES}
+    summary["ours_over_floor"] = _median(
+        [r["modes"]["ours"]["cpu_per_poll_us"] / r["modes"]["floor"]["cpu_per_poll_us"] for r in rounds]
+    )
+    summary["naive_over_floor"] = _median(
+        [r["modes"]["naive"]["cpu_per_poll_us"] / r["modes"]["floor"]["cpu_per_poll_us"] for r in rounds]
+    )
+    summary["naive_over_ours"] = _median(
+        [r["modes"]["naive"]["cpu_per_poll_us"] / r["modes"]["ours"]["cpu_per_poll_us"] for r in rounds]
+    )
+    for key in ("rss_per_trigger_kb", "connections_per_trigger", "cpu_share_pct", "polls_per_s"):
+        summary[key] = _median([r["waiting"][key] for r in rounds])
+    summary["connections_max"] = max(r["waiting"]["connections"] for r in rounds)
+    return summary
+
+
+def checks(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """Return (figure, value, target, passed) rows for the trigger targets."""
+    s, n = result["summary"], result["n"]
+    return [
+        (
+            "CPU per poll, ours / floor",
+            f"{s['ours_over_floor']:.2f}x (ours {s['ours_cpu_per_poll_us']:.0f} us,"
+            f" floor {s['floor_cpu_per_poll_us']:.0f} us)",
+            "<= 1.15x",
+            s["ours_over_floor"] <= 1.15,
+        ),
+        (
+            "CPU per poll, naive / ours",
+            f"{s['naive_over_ours']:.2f}x (naive {s['naive_cpu_per_poll_us']:.0f} us = "
+            f"{s['naive_over_floor']:.2f}x floor)",
+            ">= 2x",
+            s["naive_over_ours"] >= 2.0,
+        ),
+        (
+            f"RSS per waiting trigger (N={n})",
+            f"{s['rss_per_trigger_kb']:.1f} KB",
+            "<= 20 KB",
+            s["rss_per_trigger_kb"] <= 20.0,
+        ),
+        (
+            f"TCP connections opened per trigger (N={n})",
+            f"{s['connections_per_trigger']:.3f} (max {s['connections_max']} in all)",
+            "<= 1",
+            s["connections_max"] <= n,
+        ),
+        (
+            f"CPU share of one core, {n} waiting triggers",
+            f"{s['cpu_share_pct']:.1f}% ({s['polls_per_s']:.0f} polls/s)",
+            "< 10%",
+            s["cpu_share_pct"] < 10.0,
+        ),
+    ]
+
+
+def format_result(result: dict[str, Any]) -> str:
+    """Return the machine, the per-round figures and the PASS/MISS rows."""
+    lines = [f"machine: {result['machine_before']}; load average after: {result['machine_after']['loadavg']}"]
+    for index, one in enumerate(result["rounds"], 1):
+        per_poll = ", ".join(f"{m} {one['modes'][m]['cpu_per_poll_us']:.0f} us" for m in MODES)
+        w = one["waiting"]
+        lines.append(
+            f"round {index} (load {one['loadavg']:.2f}): CPU/poll {per_poll}; waiting: "
+            f"{w['rss_per_trigger_kb']:.1f} KB/trigger, {w['connections']} connections, "
+            f"{w['cpu_share_pct']:.1f}% CPU at {w['polls_per_s']:.0f} polls/s"
+        )
+    for figure, value, target, passed in checks(result):
+        lines.append(f"{'PASS' if passed else 'MISS'}  {figure}: {value}  (target {target})")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="waiting triggers (default 1000)")
+    parser.add_argument("--rounds", type=int, default=3, help="repetitions; medians are reported")
+    parser.add_argument("--rate", type=float, default=200.0, help="phase A: polls per second in all")
+    parser.add_argument("--window", type=float, default=8.0, help="phase A: seconds measured per mode")
+    parser.add_argument("--poll-interval", type=float, default=5.0, help="phase B: the triggers' first delay")
+    parser.add_argument("--wait-window", type=float, default=20.0, help="phase B: seconds measured")
+    parser.add_argument("--json", action="store_true", help="print every figure as JSON")
+    parser.add_argument("--waiting-child", metavar="IDS_FILE", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.waiting_child:
+        return waiting_child(args.waiting_child, args.poll_interval, args.wait_window)
+    result = run(
+        args.n,
+        args.rounds,
+        args.rate,
+        args.window,
+        args.poll_interval,
+        args.wait_window,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(format_result(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
