@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from tests.compat import AIRFLOW_VERSION
 from tests.conftest import ROOT, load_example
 
 EXAMPLES = sorted(p.stem for p in (ROOT / "example_dags").glob("example_*.py"))
@@ -15,18 +16,39 @@ EXAMPLES = sorted(p.stem for p in (ROOT / "example_dags").glob("example_*.py"))
 SIMPLE = [name for name in EXAMPLES if name not in ("example_xai_showcase", "example_xai_etl")]
 
 
-def test_every_example_imports_with_deprecations_as_errors(tmp_path):
-    code = "import runpy, sys\nfor path in sys.argv[1:]:\n    runpy.run_path(path)\n"
+CHECK_IMPORTS = """
+import runpy, sys, warnings
+with warnings.catch_warnings(record=True) as seen:
+    warnings.simplefilter("always")
+    for path in sys.argv[1:]:
+        runpy.run_path(path)
+ours = [
+    f"{w.filename}:{w.lineno}: {w.message}"
+    for w in seen
+    if issubclass(w.category, (DeprecationWarning, FutureWarning))
+    and ("example_dags" in w.filename or "airflow_provider_xai" in w.filename)
+]
+sys.exit("\\n".join(ours) or 0)
+"""
+
+
+def test_every_example_imports_without_deprecations(tmp_path):
+    # On the newest Airflow every deprecation fails the import. Older 3.x releases warn about their own
+    # internals, which are not ours to fix: there only those attributed to our files fail.
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
     env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
     paths = [str(ROOT / "example_dags" / f"{name}.py") for name in EXAMPLES]
-    done = subprocess.run(
-        [sys.executable, "-W", "error::DeprecationWarning", "-W", "error::FutureWarning", "-c", code, *paths],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    if AIRFLOW_VERSION >= (3, 3):  # Airflow itself is clean: every deprecation is an error
+        flags = ["-W", "error::DeprecationWarning", "-W", "error::FutureWarning"]
+        command = [
+            sys.executable,
+            *flags,
+            "-c",
+            "import runpy, sys\n[runpy.run_path(p) for p in sys.argv[1:]]",
+        ]
+    else:
+        command = [sys.executable, "-c", CHECK_IMPORTS]
+    done = subprocess.run([*command, *paths], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     assert len(EXAMPLES) >= 8
 
