@@ -1,8 +1,10 @@
 """Remember the remote task of a task instance across tries (Airflow 3.3's ``task_state_store``).
 
 A retry (or a clear after a failure) whose remote task is still running, or completed but not yet
-delivered, reattaches to it instead of paying for a second generation. A delivered task, a failed one
-or one whose media URLs expired is not reused: the next try submits anew.
+delivered, reattaches to it instead of paying for a second generation. A failed task, or one whose
+media URLs expired, is not reused: the next try submits anew. A delivered task is reused only by a
+*retry* of the same clearing (Airflow can fail a try after its work was done, e.g. a lost heartbeat);
+clearing the task instance raises its ``max_tries``, and then it generates anew.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ class RemoteTaskLedger:
     :param log: where to say what was decided.
     """
 
-    def __init__(self, store: Any, log: Any) -> None:
+    def __init__(self, store: Any, log: Any, max_tries: int | None = None) -> None:
         self.store = store
         self.log = log
+        self.max_tries = max_tries
 
     @classmethod
     def for_context(cls, context: Any, *, enabled: bool, log: Any) -> RemoteTaskLedger:
@@ -36,14 +39,18 @@ class RemoteTaskLedger:
                 "task_state_store is not available (Airflow < 3.3): every try submits a new xAI task; "
                 "a retry cannot reattach to an earlier one."
             )
-        return cls(store, log)
+        return cls(store, log, getattr(context.get("ti"), "max_tries", None))
 
     def reattachable(self, hook: Any) -> str | None:
         """Return the id of an earlier try's remote task that this try should finish, else ``None``."""
         if self.store is None:
             return None
         entry = self.store.get(STATE_KEY)
-        if not isinstance(entry, dict) or not entry.get("xai_task_id") or entry.get("status") != "submitted":
+        if not isinstance(entry, dict) or not entry.get("xai_task_id"):
+            return None
+        status = entry.get("status")
+        same_clearing = self.max_tries is not None and entry.get("max_tries") == self.max_tries
+        if status != "submitted" and not (status == "delivered" and same_clearing):
             return None
         xai_task_id = entry["xai_task_id"]
         try:
@@ -72,13 +79,16 @@ class RemoteTaskLedger:
         """Store a freshly submitted remote task id (right after submission)."""
         if self.store is not None:
             submitted_at = datetime.datetime.now(datetime.timezone.utc).isoformat()
-            status = "delivered" if delivered else "submitted"
-            self.store.set(
-                STATE_KEY, {"xai_task_id": xai_task_id, "status": status, "submitted_at": submitted_at}
-            )
+            entry = {
+                "xai_task_id": xai_task_id,
+                "status": "delivered" if delivered else "submitted",
+                "submitted_at": submitted_at,
+                "max_tries": self.max_tries,
+            }
+            self.store.set(STATE_KEY, entry)
 
     def mark(self, xai_task_id: str, status: str) -> None:
-        """Mark the stored remote task ``delivered`` or ``expired`` (never reused after that)."""
+        """Mark the stored remote task ``delivered`` (reused by a retry only) or ``expired`` (never)."""
         if self.store is None:
             return
         entry = self.store.get(STATE_KEY)
