@@ -1,4 +1,7 @@
-"""Text-to-image: one image a day, stored in a folder (or S3) with its sidecar."""
+"""Text-to-image: a poster for the run's date, stored in a folder (or S3) with its sidecar.
+
+Set ``schedule="@daily"`` for one a day; it ships unscheduled so that enabling it bills nothing.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from airflow_provider_xai.operators.xai import XaiImageOperator
 
 with DAG(
     dag_id="example_xai_text_to_image",
-    schedule="@daily",
+    schedule=None,
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["example", "xai"],
