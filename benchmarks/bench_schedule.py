@@ -51,15 +51,18 @@ class Replay:
     delay: float
 
 
-def replay(policy: PollPolicy, generation: float, limit: int = 10_000) -> Replay:
-    """Replay one wait for a task that finishes ``generation`` seconds after the wait began."""
-    tracker = PollTracker("sim", policy, started_at=0.0)
-    now = 0.0
+def replay(policy: PollPolicy, generation: float, limit: int = 10_000, start: float = 0.0) -> Replay:
+    """Replay one wait for a task that finishes ``generation`` seconds after the wait began.
+
+    :param start: the wall-clock start of the wait (its phase against the coalescing tick).
+    """
+    tracker = PollTracker("sim", policy, started_at=start)
+    now = start
     step = tracker.first_step(now)
     while step.result is None and tracker.polls < limit:
         now += step.delay
-        step = tracker.on_state(_DONE if now >= generation else _RUNNING, now)
-    return Replay(tracker.polls, now - generation)
+        step = tracker.on_state(_DONE if now - start >= generation else _RUNNING, now)
+    return Replay(tracker.polls, now - start - generation)
 
 
 def simulate(
@@ -74,8 +77,8 @@ def simulate(
     random.seed(seed)
     try:
         runs = [
-            replay(policy, generation + random.uniform(0.0, phase))
-            for _ in range(trials if policy.jitter or phase else 1)
+            replay(policy, generation + random.uniform(0.0, phase), start=1e9 + random.uniform(0.0, 60.0))
+            for _ in range(trials if policy.jitter or policy.coalesce or phase else 1)
         ]
     finally:
         random.setstate(state)
@@ -95,7 +98,9 @@ def simulate(
 
 def run(trials: int = 2000) -> dict[str, object]:
     """Simulate every case with the default schedule and with a fixed 5 s interval."""
-    fixed = PollPolicy(first_delay=FIXED_INTERVAL, max_delay=FIXED_INTERVAL, growth=0.0, jitter=0.0)
+    fixed = PollPolicy(
+        first_delay=FIXED_INTERVAL, max_delay=FIXED_INTERVAL, growth=0.0, jitter=0.0, coalesce=0.0
+    )
     cases = []
     for label, generation, first_delay in CASES:
         ours = PollPolicy(first_delay=first_delay, max_delay=MAX_DELAY)

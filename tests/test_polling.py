@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 
 import pytest
@@ -18,6 +19,7 @@ from airflow_provider_xai.exceptions import (
     XaiRateLimitedError,
     XaiServiceError,
     XaiTaskFailedError,
+    XaiTransientError,
     XaiWaitAbortedError,
     XaiWaitTimeoutError,
 )
@@ -40,8 +42,8 @@ RUNNING = state("processing")
 
 
 def exact(**kwargs):
-    """Return a policy without jitter, for exact checks."""
-    return PollPolicy(**{"jitter": 0.0, **kwargs})
+    """Return a policy without jitter or coalescing, for exact checks."""
+    return PollPolicy(**{"jitter": 0.0, "coalesce": 0.0, **kwargs})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -143,6 +145,58 @@ def test_policy_jitter_stays_within_bounds():
 
 def test_policy_never_negative():
     assert PollPolicy(first_delay=0.0, jitter=0.5).delay(0) >= 0.0
+
+
+@pytest.mark.parametrize("start", [T0, T0 + 0.13, T0 + 0.249, T0 + 7.001])
+@pytest.mark.parametrize("delay", [0.5, 2.0, 10.0, 29.87])
+def test_coalesced_wake_ups_fall_on_the_tick_and_are_never_later(start, delay):
+    policy = PollPolicy(coalesce=0.25)
+    coalesced = policy.coalesced(start, delay)
+    assert delay - 0.25 < coalesced <= delay
+    wake = (start + coalesced) / 0.25
+    assert wake == pytest.approx(round(wake), abs=1e-6)
+
+
+def test_delays_shorter_than_two_ticks_are_not_coalesced():
+    assert PollPolicy(coalesce=0.25).coalesced(T0 + 0.1, 0.49) == 0.49
+    assert PollPolicy(coalesce=0.0).coalesced(T0 + 0.1, 10.0) == 10.0
+
+
+def test_waiters_started_apart_wake_together():
+    policy = PollPolicy(first_delay=5.0, jitter=0.0, coalesce=0.25)
+    wakes = {
+        round(start + PollTracker("t", policy, started_at=start).first_step(start).delay, 6)
+        for start in (T0 + 0.01, T0 + 0.07, T0 + 0.2)
+    }
+    assert wakes == {T0 + 5.0}
+
+
+def test_coalescing_keeps_the_schedule_bounds():
+    """Coalesced polls come a little early: at most one poll more, detection within one interval."""
+    rng = random.Random(7)
+    for generation in (10.0, 37.5, 120.0, 600.0):
+        for _ in range(50):
+            start = T0 + rng.uniform(0, 60)
+            results = []
+            for coalesce in (0.0, 0.25):
+                policy = PollPolicy(first_delay=2.0, jitter=0.0, coalesce=coalesce)
+                t = PollTracker("t", policy, start)
+                now, step = start, t.first_step(start)
+                while step.result is None:
+                    now += step.delay
+                    step = t.on_state(DONE if now - start >= generation else RUNNING, now)
+                results.append((t.polls, now - start - generation))
+            (plain_polls, _), (polls, delay) = results
+            assert plain_polls <= polls <= plain_polls + 1
+            assert 0 <= delay <= policy.interval_after(generation) + 1e-6
+
+
+def test_a_retry_after_is_not_shortened_by_coalescing():
+    t = PollTracker("t", PollPolicy(first_delay=1.0, coalesce=0.25), started_at=T0 + 0.1)
+    busy = XaiTransientError("busy")
+    busy.retry_after = 7.3
+    step = t.on_error(busy, T0 + 0.1)
+    assert step.delay >= 7.3
 
 
 def test_first_delay_above_the_cap_is_honoured():
@@ -539,3 +593,11 @@ def test_wait_result_from_error(error, status_code, raised):
     with pytest.raises(raised, match=re.escape(str(error))) as excinfo:
         WaitResult.from_event(result.to_event()).resolve()
     assert type(excinfo.value) is raised
+
+
+def test_a_wake_up_slightly_early_counts_as_its_slot():
+    """Sleeping on the monotonic clock can wake a hair before the wall-clock slot: no second poll."""
+    t = PollTracker("t", exact(first_delay=2.0), started_at=T0)
+    assert t.first_step(T0).delay == 2.0
+    step = t.on_state(RUNNING, T0 + 2.0 - 0.001)
+    assert step.delay == pytest.approx(2.001)
