@@ -42,6 +42,15 @@ class XaiConnectionError(XaiTransientError):
         super().__init__(message)
 
 
+class XaiTlsError(XaiError):
+    """The service's TLS certificate is not trusted: retrying cannot help, so nothing retries it.
+
+    Nothing was sent: the handshake failed before the request.
+    """
+
+    request_sent = False
+
+
 class XaiRateLimitedError(XaiTransientError):
     """The service answered 429 Too Many Requests."""
 

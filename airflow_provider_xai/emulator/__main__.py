@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--media-ttl", type=float, default=3600.0, help="media lifetime after finishing")
     parser.add_argument("--media-size", type=int, help="serve every media file at this size (bytes)")
     parser.add_argument("--public-url", help="base URL of media URLs (default: from the Host header)")
+    parser.add_argument(
+        "--tls", action="store_true", help="serve HTTPS with a throw-away CA (its file is printed)"
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser
 
@@ -78,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        server = EmulatorServer(args.host, args.port, verbose=args.verbose, **settings_from(args))
+        server = EmulatorServer(
+            args.host, args.port, verbose=args.verbose, tls=args.tls, **settings_from(args)
+        )
     except ValueError as exc:
         parser.error(str(exc))
     stopping = threading.Event()
@@ -88,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         pass
     server.start()
     print(f"xai-emulator listening on {server.url} (Ctrl-C to stop)", flush=True)
+    if server.ca_bundle:
+        print(f"xai-emulator CA bundle: {server.ca_bundle}", flush=True)
     try:
         while not stopping.wait(0.5):
             pass

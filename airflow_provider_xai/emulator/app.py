@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import sys
 import threading
 import uuid
@@ -183,7 +184,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _base_url(self) -> str:
         host = self.headers.get("Host")
-        return f"http://{host}" if host else self.server.url
+        return f"{self.server.scheme}://{host}" if host else self.server.url
 
     # ---- dispatch ----------------------------------------------------------------------------------
 
@@ -301,6 +302,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     :param address: the (host, port) to listen on; port 0 picks a free port.
     :param backend: the state to serve.
     :param verbose: log one access line per request to stderr.
+    :param ssl_context: serve HTTPS with this server-side TLS context (``None``: plain HTTP).
     """
 
     daemon_threads = True
@@ -308,14 +310,26 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], backend: Backend, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        backend: Backend,
+        verbose: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.backend = backend
         self.verbose = verbose
+        self.ssl_context = ssl_context
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(address, EmulatorHandler)
+
+    @property
+    def scheme(self) -> str:
+        """``https`` when serving TLS, else ``http``."""
+        return "https" if self.ssl_context is not None else "http"
 
     @property
     def url(self) -> str:
@@ -323,7 +337,27 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         name = host.decode() if isinstance(host, bytes) else str(host)
         name = f"[{name}]" if ":" in name else name
-        return f"http://{name}:{port}"
+        return f"{self.scheme}://{name}:{port}"
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """Serve one connection (in its own thread); over TLS, shake hands here first."""
+        if self.ssl_context is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            request.settimeout(30)
+            secure = self.ssl_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):  # a client that does not trust us, or went away
+            return
+        with self._open_lock:
+            self._open.discard(request)
+            self._open.add(secure)
+        try:
+            super().finish_request(secure, client_address)
+        finally:
+            with self._open_lock:
+                self._open.discard(secure)
+            secure.close()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Remember the connection, then serve it in a thread."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from typing import Any
 
 from .app import EmulatorHTTPServer
 from .models import Backend
+from .tls import TlsFiles, write_self_signed
 
 
 class EmulatorServer:
@@ -23,6 +25,7 @@ class EmulatorServer:
     :param port: the port to listen on; 0 picks a free one (see :attr:`url`).
     :param verbose: log one access line per request to stderr.
     :param clock: the time source of the backend (epoch seconds).
+    :param tls: serve HTTPS with a throw-away certificate authority; clients trust :attr:`ca_bundle`.
     :param settings: initial settings, see :data:`~airflow_provider_xai.emulator.settings.DEFAULTS`;
         :meth:`reset` returns to them.
     """
@@ -34,11 +37,15 @@ class EmulatorServer:
         *,
         verbose: bool = False,
         clock: Callable[[], float] = time.time,
+        tls: bool = False,
         **settings: Any,
     ) -> None:
         self.host = host
         self.port = port
         self.verbose = verbose
+        self.tls = tls
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._tls_files: TlsFiles | None = None
         self.backend = Backend(clock=clock, **settings)
         self._httpd: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -49,7 +56,15 @@ class EmulatorServer:
         """Bind the port and serve in a daemon thread; return ``self``."""
         if self._httpd is not None:
             return self
-        self._httpd = EmulatorHTTPServer((self.host, self.port), self.backend, verbose=self.verbose)
+        context = None
+        if self.tls:
+            if self._tls_files is None:
+                self._tls_dir = tempfile.TemporaryDirectory(prefix="xai-emulator-tls-")
+                self._tls_files = write_self_signed(self._tls_dir.name)
+            context = self._tls_files.server_context()
+        self._httpd = EmulatorHTTPServer(
+            (self.host, self.port), self.backend, verbose=self.verbose, ssl_context=context
+        )
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="xai-emulator", daemon=True
         )
@@ -72,6 +87,11 @@ class EmulatorServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """The certificate authority file clients must trust when serving TLS (else ``None``)."""
+        return str(self._tls_files.ca_bundle) if self._tls_files is not None else None
 
     @property
     def running(self) -> bool:

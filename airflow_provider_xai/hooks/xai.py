@@ -28,6 +28,7 @@ from airflow_provider_xai.exceptions import (
     XaiError,
     XaiRateLimitedError,
     XaiSubmissionUncertainError,
+    XaiTlsError,
     XaiTransientError,
 )
 from airflow_provider_xai.hooks._pool import leased_session
@@ -372,10 +373,18 @@ def _was_sent(exc: requests.RequestException) -> bool:
     return True
 
 
-def _connection_error(exc: BaseException, *, what: str, sent: bool) -> XaiConnectionError:
+def _connection_error(exc: BaseException, *, what: str, sent: bool) -> XaiConnectionError | XaiTlsError:
+    detail = " ".join(str(exc).split())[:200]
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError) or (
+        isinstance(exc, requests.exceptions.SSLError) and "certificate verify failed" in str(exc).lower()
+    ):
+        return XaiTlsError(
+            f"The service's TLS certificate is not trusted on {what}: {detail}. Nothing was sent. If the "
+            "service sits behind a private or corporate certificate authority, set the connection's extra "
+            '"ca_bundle" (or REQUESTS_CA_BUNDLE / SSL_CERT_FILE) to that authority\'s PEM file.'
+        )
     if isinstance(exc, aiohttp.ClientConnectorError):
         sent = False
-    detail = " ".join(str(exc).split())[:200]
     return XaiConnectionError(
         f"Connection problem on {what}: {type(exc).__name__}: {detail}", request_sent=sent
     )

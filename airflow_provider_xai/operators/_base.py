@@ -134,9 +134,13 @@ class XaiWaitMixin:
         """Store the media under ``output_path`` (when set) and return the stored URIs."""
         if not self.output_path:
             return []
+        import requests
+
         from airflow_provider_xai.storage import store_media
 
-        return store_media(self.output_path, state, request, log=self.log)
+        with requests.Session() as session:
+            session.verify = self.hook.settings.requests_verify  # the connection's trust, as for the API
+            return store_media(self.output_path, state, request, log=self.log, session=session)
 
     def add_outlet_extra(self, context: Context, value: dict[str, Any]) -> None:
         """Give every asset event of this task flat ``extra``: the remote id, the model and the outputs."""
