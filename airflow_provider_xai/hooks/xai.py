@@ -310,18 +310,13 @@ class XaiHook(BaseHook):
                 retry_after = response.headers.get("Retry-After")
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise _connection_error(exc, what=_status_what(xai_task_id), sent=True) from None
-        if status != 200:
-            _parse_answer(
-                status, text, retry_after, _status_what(xai_task_id), self.xai_conn_id, settings.api_key
-            )
+        # the hot path: one json.loads; anything else takes the slow path that classifies the answer
         try:
-            body = json.loads(text)
+            body = json.loads(text) if status == 200 else None
         except ValueError:
+            body = None
+        if body is None or protocol.envelope_error(body):
             body = _parse_answer(
-                status, text, retry_after, _status_what(xai_task_id), self.xai_conn_id, settings.api_key
-            )
-        if protocol.envelope_error(body):
-            _parse_answer(
                 status, text, retry_after, _status_what(xai_task_id), self.xai_conn_id, settings.api_key
             )
         return TaskState.from_response(body, xai_task_id)
