@@ -31,7 +31,7 @@ from airflow_provider_xai.exceptions import (
     XaiTransientError,
 )
 from airflow_provider_xai.hooks._pool import leased_session
-from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitResult
+from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitResult, backoff
 from airflow_provider_xai.protocol import SubmitRequest, TaskState
 
 USER_AGENT = f"airflow-provider-xai/{__version__} (python/{platform.python_version()})"
@@ -175,7 +175,6 @@ class XaiHook(BaseHook):
         Only a 429 or a refused connection is retried: then the service certainly created nothing.
         """
         what = f"POST {request.path}"
-        policy = PollPolicy(first_delay=1.0, max_delay=30.0, growth=0.0, jitter=0.2)
         for attempt in range(self.submit_retries + 1):
             try:
                 body = self._send("POST", request.path, what=what, json=request.body)
@@ -191,7 +190,7 @@ class XaiHook(BaseHook):
                 if exc.retry_after is not None:
                     delay = exc.retry_after * random.uniform(1.0, 1.2)
                 else:
-                    delay = policy.delay(0.0, attempt)
+                    delay = backoff(attempt)
                 self.log.warning("%s not accepted (%s); retrying in %.1fs", what, exc, delay)
                 time.sleep(delay)
                 continue
