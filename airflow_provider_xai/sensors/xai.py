@@ -11,7 +11,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow_provider_xai.exceptions import XaiError, XaiTransientError
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.links import XaiOutputLink
-from airflow_provider_xai.operators._base import XaiWaitMixin, positive_seconds
+from airflow_provider_xai.operators._base import XaiWaitMixin
 from airflow_provider_xai.polling import PollPolicy, WaitEnd, WaitResult
 from airflow_provider_xai.protocol import Outcome, outcome_of, unknown_status_warning
 
@@ -55,8 +55,7 @@ class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
         self.deferrable = deferrable
         self.output_path = output_path
         self.max_consecutive_failures = max_consecutive_failures
-        self._first_delay = positive_seconds("poke_interval", self.poke_interval)
-        self._timeout_seconds = positive_seconds("timeout", self.timeout)
+        self.set_wait_timings("poke_interval", self.poke_interval, self.timeout)
         self._policy = PollPolicy(first_delay=self._first_delay)
         self._failures = 0
         self._warned: set[str] = set()
