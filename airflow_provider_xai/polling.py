@@ -34,6 +34,21 @@ from airflow_provider_xai.protocol import (
 EARLY_WAKE = 0.01
 
 
+def backoff(attempt: int, *, first: float = 1.0, cap: float = 30.0, jitter: float = 0.2) -> float:
+    """Return the seconds to wait before retry number ``attempt`` (0 for the first retry).
+
+    The nominal delay doubles from ``first`` up to ``cap``; jitter moves it earlier by up to that
+    fraction of itself, so that many tasks refused at once do not come back in step.
+
+    :param attempt: how many retries came before this one.
+    :param first: the nominal delay of the first retry.
+    :param cap: the longest nominal delay.
+    :param jitter: the largest fraction of the delay by which a retry comes early.
+    """
+    nominal = min(cap, first * 2 ** min(attempt, 64))
+    return nominal * (1.0 - random.uniform(0.0, jitter))
+
+
 @dataclass(frozen=True)
 class PollPolicy:
     """How to poll a remote task: a schedule of nominal poll times, moved only earlier by jitter.

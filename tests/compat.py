@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 try:  # Airflow 3.3+
-    from airflow.sdk.exceptions import TaskDeferred
+    from airflow.sdk.exceptions import AirflowRescheduleException, TaskDeferred
 except ImportError:  # Airflow 3.0 - 3.2
-    from airflow.exceptions import TaskDeferred
+    from airflow.exceptions import AirflowRescheduleException, TaskDeferred
 
-__all__ = ["AIRFLOW_VERSION", "HAS_TASK_STATE_STORE", "TaskDeferred"]
+__all__ = ["AIRFLOW_VERSION", "HAS_TASK_STATE_STORE", "AirflowRescheduleException", "TaskDeferred"]
 
 try:  # Airflow 3.3+: a retry can reattach to the remote task of an earlier try
     from airflow.sdk.execution_time.context import TaskStateStoreAccessor  # noqa: F401

@@ -57,6 +57,23 @@ def load_example(name: str):
     return module
 
 
+def asset_events(run_id: str, uri: str) -> list:
+    """Return the asset events of one DAG run for one asset URI, detached from their DB session."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        events = session.scalars(
+            select(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.uri == uri, AssetEvent.source_run_id == run_id)
+        ).all()
+        for event in events:
+            session.expunge(event)
+        return events
+
+
 class RecordingTI:
     """The one TaskInstance call the operators make outside a DAG run: ``xcom_push``."""
 

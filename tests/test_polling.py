@@ -23,7 +23,7 @@ from airflow_provider_xai.exceptions import (
     XaiWaitAbortedError,
     XaiWaitTimeoutError,
 )
-from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitEnd, WaitResult
+from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitEnd, WaitResult, backoff
 from airflow_provider_xai.protocol import TaskState
 
 T0 = 1_750_000_000.0  # a wall-clock start, epoch seconds
@@ -44,6 +44,36 @@ RUNNING = state("processing")
 def exact(**kwargs):
     """Return a policy without jitter or coalescing, for exact checks."""
     return PollPolicy(**{"jitter": 0.0, "coalesce": 0.0, **kwargs})
+
+
+# --------------------------------------------------------------------------------------------------
+# backoff: the submission retries' delays
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("attempt", "kwargs", "latest", "earliest"),
+    [
+        pytest.param(0, {}, 1.0, 0.8, id="first-retry"),
+        pytest.param(1, {}, 2.0, 1.6, id="doubles"),
+        pytest.param(4, {}, 16.0, 12.8, id="fifth-retry"),
+        pytest.param(5, {}, 30.0, 24.0, id="capped"),
+        pytest.param(10_000, {}, 30.0, 24.0, id="huge-attempt-no-overflow"),
+        pytest.param(0, {"first": 0.25}, 0.25, 0.2, id="fractional-first"),
+        pytest.param(3, {"first": 0.5, "cap": 3.0}, 3.0, 2.4, id="custom-cap"),
+        pytest.param(2, {"jitter": 0.0}, 4.0, 4.0, id="no-jitter"),
+        pytest.param(2, {"jitter": 0.5}, 4.0, 2.0, id="wide-jitter"),
+    ],
+)
+def test_backoff(monkeypatch, attempt, kwargs, latest, earliest):
+    monkeypatch.setattr(polling.random, "uniform", lambda a, b: a)  # no jitter drawn
+    assert backoff(attempt, **kwargs) == pytest.approx(latest)
+    monkeypatch.setattr(polling.random, "uniform", lambda a, b: b)  # the most jitter
+    assert backoff(attempt, **kwargs) == pytest.approx(earliest)
+
+
+def test_backoff_spreads_within_its_bounds():
+    delays = {backoff(3) for _ in range(300)}
+    assert all(6.4 <= d <= 8.0 for d in delays)
+    assert len(delays) > 1
 
 
 # --------------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from airflow_provider_xai.exceptions import (
     XaiTransientError,
 )
 from airflow_provider_xai.hooks._pool import leased_session
-from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitResult
+from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitResult, backoff
 from airflow_provider_xai.protocol import SubmitRequest, TaskState
 
 USER_AGENT = f"airflow-provider-xai/{__version__} (python/{platform.python_version()})"
@@ -176,7 +176,6 @@ class XaiHook(BaseHook):
         Only a 429 or a refused connection is retried: then the service certainly created nothing.
         """
         what = f"POST {request.path}"
-        policy = PollPolicy(first_delay=1.0, max_delay=30.0, growth=0.0, jitter=0.2)
         for attempt in range(self.submit_retries + 1):
             try:
                 body = self._send("POST", request.path, what=what, json=request.body)
@@ -192,7 +191,7 @@ class XaiHook(BaseHook):
                 if exc.retry_after is not None:
                     delay = exc.retry_after * random.uniform(1.0, 1.2)
                 else:
-                    delay = policy.delay(0.0, attempt)
+                    delay = backoff(attempt)
                 self.log.warning("%s not accepted (%s); retrying in %.1fs", what, exc, delay)
                 time.sleep(delay)
                 continue
@@ -311,18 +310,13 @@ class XaiHook(BaseHook):
                 retry_after = response.headers.get("Retry-After")
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise _connection_error(exc, what=_status_what(xai_task_id), sent=True) from None
-        if status != 200:
-            _parse_answer(
-                status, text, retry_after, _status_what(xai_task_id), self.xai_conn_id, settings.api_key
-            )
+        # the hot path: one json.loads; anything else takes the slow path that classifies the answer
         try:
-            body = json.loads(text)
+            body = json.loads(text) if status == 200 else None
         except ValueError:
+            body = None
+        if body is None or protocol.envelope_error(body):
             body = _parse_answer(
-                status, text, retry_after, _status_what(xai_task_id), self.xai_conn_id, settings.api_key
-            )
-        if protocol.envelope_error(body):
-            _parse_answer(
                 status, text, retry_after, _status_what(xai_task_id), self.xai_conn_id, settings.api_key
             )
         return TaskState.from_response(body, xai_task_id)

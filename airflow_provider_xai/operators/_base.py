@@ -38,8 +38,7 @@ def positive_seconds(name: str, value: object) -> float:
 class XaiWaitMixin:
     """Wait for a remote task in the worker or in the triggerer, and finish it the same way.
 
-    Subclasses set ``xai_conn_id``, ``deferrable``, ``output_path`` and provide ``_first_delay`` and
-    ``_timeout_seconds``.
+    Subclasses set ``xai_conn_id``, ``deferrable``, ``output_path`` and call :meth:`set_wait_timings`.
     """
 
     xai_conn_id: str
@@ -51,6 +50,16 @@ class XaiWaitMixin:
         log: Any
 
         def defer(self, **kwargs: Any) -> NoReturn: ...
+
+    def set_wait_timings(self, interval_name: str, interval: object, timeout: object) -> None:
+        """Check and keep the first poll delay and the timeout, in seconds (a bad value fails at once).
+
+        :param interval_name: the parameter that holds the first delay (named in the error).
+        :param interval: the first poll delay (a number or ``timedelta``).
+        :param timeout: how long to wait (a number or ``timedelta``).
+        """
+        self._first_delay = positive_seconds(interval_name, interval)
+        self._timeout_seconds = positive_seconds("timeout", timeout)
 
     @cached_property
     def hook(self) -> XaiHook:

@@ -11,7 +11,7 @@ from airflow.sdk import BaseOperator
 from airflow_provider_xai import protocol
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.links import XaiOutputLink
-from airflow_provider_xai.operators._base import XCOM_TASK_ID_KEY, XaiWaitMixin, positive_seconds
+from airflow_provider_xai.operators._base import XCOM_TASK_ID_KEY, XaiWaitMixin
 from airflow_provider_xai.operators._ledger import RemoteTaskLedger
 from airflow_provider_xai.protocol import SubmitRequest
 
@@ -64,8 +64,7 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
         self.deferrable = deferrable
         self.poll_interval = poll_interval if poll_interval is not None else self.default_poll_interval
         self.timeout = timeout if timeout is not None else self.default_timeout
-        self._first_delay = positive_seconds("poll_interval", self.poll_interval)
-        self._timeout_seconds = positive_seconds("timeout", self.timeout)
+        self.set_wait_timings("poll_interval", self.poll_interval, self.timeout)
         self.output_path = output_path
         self.reattach_on_retry = reattach_on_retry
         self._xai_task_id: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -11,9 +12,8 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow_provider_xai.exceptions import XaiError, XaiTransientError
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.links import XaiOutputLink
-from airflow_provider_xai.operators._base import XaiWaitMixin, positive_seconds
-from airflow_provider_xai.polling import PollPolicy, WaitEnd, WaitResult
-from airflow_provider_xai.protocol import Outcome, outcome_of, unknown_status_warning
+from airflow_provider_xai.operators._base import XaiWaitMixin
+from airflow_provider_xai.polling import PollPolicy, PollTracker
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -22,7 +22,17 @@ if TYPE_CHECKING:
 class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
     """Wait for an xAI task (e.g. one submitted with ``wait_for_completion=False``) and finish it.
 
-    Poke mode and deferred mode share one status classification and one ``finish``.
+    Poke mode and deferred mode share one status classification and one ``finish``; poke mode drives
+    the same :class:`~airflow_provider_xai.polling.PollTracker` as the blocking wait, so that a run of
+    failed polls ends in the same :class:`~airflow_provider_xai.exceptions.XaiWaitAbortedError`, naming
+    the last error and the last status seen.
+
+    The tracker lives for one ``execute``. With ``mode="poke"`` that is the whole try, so failed polls
+    count across pokes. With ``mode="reschedule"`` every poke is a new ``execute`` in a new process, so
+    every poke starts a fresh tracker: failures do not add up across reschedules and the sensor's
+    ``timeout`` is what ends a wait whose polls keep failing (unless ``max_consecutive_failures`` is 1).
+    This is deliberate: carrying the count over would need state outside the worker (XCom or the task
+    state store), written on every poke, for a mode whose timeout already bounds the wait.
 
     :param xai_task_id: the remote task id (templated), e.g. pulled from the submitting task's XCom.
     :param xai_conn_id: the Airflow connection of the service.
@@ -30,7 +40,8 @@ class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
     :param poke_interval: seconds before the first poll, in both modes; later polls back off.
     :param timeout: how long to wait, in seconds.
     :param output_path: folder URI or ``ObjectStoragePath`` where the media are stored (templated).
-    :param max_consecutive_failures: failed polls in a row that end a poke-mode wait.
+    :param max_consecutive_failures: failed polls in a row that end a poke-mode wait (within one
+        ``execute``; see above for reschedule mode).
     """
 
     template_fields: Sequence[str] = ("xai_task_id", "output_path")
@@ -55,11 +66,11 @@ class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
         self.deferrable = deferrable
         self.output_path = output_path
         self.max_consecutive_failures = max_consecutive_failures
-        self._first_delay = positive_seconds("poke_interval", self.poke_interval)
-        self._timeout_seconds = positive_seconds("timeout", self.timeout)
-        self._policy = PollPolicy(first_delay=self._first_delay)
-        self._failures = 0
-        self._warned: set[str] = set()
+        self.set_wait_timings("poke_interval", self.poke_interval, self.timeout)
+        self._policy = PollPolicy(
+            first_delay=self._first_delay, max_consecutive_failures=max_consecutive_failures
+        )
+        self._tracker: PollTracker | None = None
 
     def execute(self, context: Context) -> Any:
         """Defer to the trigger, or poke from this worker."""
@@ -70,34 +81,28 @@ class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
             )
         if self.deferrable:
             return self.defer_wait(context, self.xai_task_id, None)
+        self._tracker = None  # a fresh wait per execute: one try in poke mode, one poke in reschedule mode
         return super().execute(context)
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        """Poll once; finish on a terminal status, count transient failures."""
+        """Poll once through the wait's tracker; finish on a terminal status or a run of failed polls."""
+        if self._tracker is None:
+            # no deadline: the sensor's own timeout ends the wait, as in every sensor
+            self._tracker = PollTracker(self.xai_task_id, self._policy, started_at=time.time())
         try:
-            state = self.hook.get_task(self.xai_task_id)
+            step = self._tracker.on_state(self.hook.get_task(self.xai_task_id), time.time())
         except XaiTransientError as exc:
-            self._failures += 1
-            if self._failures >= self.max_consecutive_failures:
-                raise XaiError(
-                    f"Stopped waiting for xAI task {self.xai_task_id} after {self._failures} failed status "
-                    f"polls in a row; last error: {exc}."
-                ) from None
-            self.log.warning("Status poll failed, retrying: %s", exc)
+            step = self._tracker.on_error(exc, time.time())
+        if step.warning:
+            self.log.warning(step.warning)
+        if step.result is None:
             return False
-        self._failures = 0
-        if outcome_of(state) is Outcome.WAIT:
-            warning = unknown_status_warning(state)
-            if warning and state.status not in self._warned:
-                self._warned.add(state.status)
-                self.log.warning(warning)
-            return False
-        value = self.finish(context, WaitResult(self.xai_task_id, WaitEnd.TERMINAL, state), None)
-        return PokeReturnValue(is_done=True, xcom_value=value)
+        return PokeReturnValue(is_done=True, xcom_value=self.finish(context, step.result, None))
 
     def _get_next_poke_interval(
         self, started_at: datetime | float, run_duration: Callable[[], float], poke_count: int
     ) -> float:
         """Back off like the operators: the first delay, then a growing fraction of the time waited."""
         remaining = max(self._timeout_seconds - run_duration(), 0.1)
-        return min(self._policy.delay(run_duration(), self._failures), remaining)
+        failures = self._tracker.failures if self._tracker else 0
+        return min(self._policy.delay(run_duration(), failures), remaining)

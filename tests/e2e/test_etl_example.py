@@ -9,10 +9,9 @@ import types
 import pytest
 import requests
 from airflow.sdk import ObjectStoragePath
-from sqlalchemy import select
 
 from tests.compat import AIRFLOW_VERSION
-from tests.conftest import load_example
+from tests.conftest import asset_events, load_example
 from tests.storage.s3 import moto_s3  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
@@ -32,21 +31,6 @@ def xcom(run, task_id: str) -> dict[int, object]:
     tis = [ti for ti in run.get_task_instances() if ti.task_id == task_id]
     assert tis and all(ti.state == "success" for ti in tis), {ti.map_index: ti.state for ti in tis}
     return {ti.map_index: ti.xcom_pull(task_ids=task_id, map_indexes=ti.map_index) for ti in tis}
-
-
-def asset_events(run_id: str, uri: str) -> list:
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        events = session.scalars(
-            select(AssetEvent)
-            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .where(AssetModel.uri == uri, AssetEvent.source_run_id == run_id)
-        ).all()
-        for event in events:
-            session.expunge(event)
-        return events
 
 
 def test_etl_generates_verifies_and_feeds_the_consumer(etl):

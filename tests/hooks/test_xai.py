@@ -249,3 +249,58 @@ def test_tls_trust_follows_environment_and_extra(monkeypatch):
     assert settings_from_connection(_Conn("h")).requests_verify == "/env/bundle.pem"
     assert settings_from_connection(_Conn("h", extra={"ca_bundle": bundle})).requests_verify == bundle
     assert settings_from_connection(_Conn("h", extra={"verify": False})).requests_verify is False
+
+
+JSON = "application/json"
+# every kind of status answer: (HTTP status, content type, body, extra headers)
+ANSWERS = {
+    "ok": (200, JSON, {"taskId": "t", "status": "processing"}, {}),
+    "ok-201": (201, JSON, {"taskId": "t", "status": "processing"}, {}),
+    "ok-enveloped": (200, JSON, {"code": 200, "data": {"taskId": "t", "status": "ready"}}, {}),
+    "json-null": (200, JSON, None, {}),
+    "html-200": (200, "text/html", "<html><body>proxy login</body></html>", {}),
+    "html-201": (201, "text/html", "<html><body>proxy</body></html>", {}),
+    "envelope-error": (200, JSON, {"code": 429, "message": "slow down", "data": None}, {}),
+    "429": (429, JSON, {"message": "slow down"}, {"Retry-After": "7"}),
+    "503-html": (503, "text/html", "<html>503 Service Unavailable</html>", {}),
+    "401": (401, JSON, {"message": f"bad key {API_KEY}"}, {}),
+    "404": (404, JSON, {"message": "task not found"}, {}),
+}
+
+
+@pytest.mark.parametrize("answer", ANSWERS)
+def test_blocking_and_async_reads_classify_every_answer_alike(monkeypatch, answer):
+    status, content_type, body, headers = ANSWERS[answer]
+    payload = (body if isinstance(body, str) else json.dumps(body)).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    def read(fn):
+        try:
+            return "state", fn()
+        except Exception as exc:  # noqa: BLE001 - the outcome is the exception itself
+            return type(exc).__name__, (str(exc), getattr(exc, "retry_after", None))
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", conn_json(f"http://127.0.0.1:{server.server_port}"))
+        blocking = read(lambda: XaiHook().get_task("t"))
+        awaited = read(lambda: asyncio.run(XaiHook().aget_task("t")))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert awaited == blocking
+    assert API_KEY not in repr(blocking)
+    assert (blocking[0] == "state") is answer.startswith("ok"), blocking

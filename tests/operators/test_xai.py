@@ -9,6 +9,7 @@ import pytest
 
 from airflow_provider_xai.exceptions import XaiError, XaiInvalidRequestError, XaiTaskFailedError
 from airflow_provider_xai.operators.xai import XaiImageOperator, XaiVideoOperator
+from airflow_provider_xai.sensors.xai import XaiTaskSensor
 from airflow_provider_xai.triggers.xai import XaiTaskTrigger
 from tests.compat import TaskDeferred
 from tests.conftest import API_KEY, run_trigger
@@ -117,6 +118,24 @@ def test_bad_input_fails_before_sending(xai_conn, context, kwargs, parameter):
 def test_poll_interval_must_be_positive(bad):
     with pytest.raises(ValueError, match="poll_interval"):
         XaiImageOperator(task_id="x", prompt="p", poll_interval=bad if bad is not None else -0.0)
+
+
+WAITERS = {
+    "image": (lambda **kw: XaiImageOperator(task_id="x", prompt="p", **kw), "poll_interval"),
+    "video": (lambda **kw: XaiVideoOperator(task_id="x", prompt="p", **kw), "poll_interval"),
+    "sensor": (lambda **kw: XaiTaskSensor(task_id="x", xai_task_id="t", **kw), "poke_interval"),
+}
+
+
+@pytest.mark.parametrize("waiter", WAITERS)
+def test_operators_and_sensor_check_their_wait_timings_alike(waiter):
+    make, interval = WAITERS[waiter]
+    op = make(**{interval: timedelta(milliseconds=250), "timeout": timedelta(minutes=2)})
+    assert (op._first_delay, op._timeout_seconds) == (0.25, 120.0)
+    with pytest.raises(ValueError, match=f"Invalid {interval}: 0"):
+        make(**{interval: 0})
+    with pytest.raises(ValueError, match="Invalid timeout: 0"):
+        make(timeout=0)
 
 
 def test_templated_fields():

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
+
 import pytest
 
-from airflow_provider_xai.exceptions import XaiError, XaiNoMediaError
+from airflow_provider_xai.exceptions import XaiError, XaiNoMediaError, XaiWaitAbortedError
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.sensors.xai import XaiTaskSensor
-from tests.compat import TaskDeferred
-from tests.conftest import run_trigger
+from tests.compat import AirflowRescheduleException, TaskDeferred
+from tests.conftest import RecordingTI, conn_json, run_trigger
 
 
 def sensor(task_id, **kwargs):
@@ -52,3 +56,92 @@ def test_poke_and_deferred_fail_alike(xai_conn, context):
 def test_empty_task_id_fails_clearly(context, bad):
     with pytest.raises(XaiError, match="xai_task_id"):
         sensor(bad).execute(context)
+
+
+class _FlakyService(http.server.BaseHTTPRequestHandler):
+    """A status endpoint that answers ``processing`` ``ok_reads`` times, then 503 for good."""
+
+    ok_reads = 0
+
+    def do_GET(self):  # noqa: N802 - the stdlib's name
+        cls = type(self)
+        if cls.ok_reads > 0:
+            cls.ok_reads -= 1
+            status, body = 200, {"taskId": "task-1", "status": "processing"}
+        else:
+            status, body = 503, {"message": "service unavailable"}
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def flaky(monkeypatch):
+    """Point ``xai_default`` at a service whose status polls start failing; yield its handler class."""
+    handler = type("Flaky", (_FlakyService,), {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", conn_json(f"http://127.0.0.1:{server.server_port}"))
+    yield handler
+    server.shutdown()
+    server.server_close()
+
+
+def failure(fn):
+    with pytest.raises(XaiError) as err:
+        fn()
+    return type(err.value), str(err.value)
+
+
+def deferred_then_completed(op, context):
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    return op.execute_complete(context, run_trigger(deferred.value.trigger), **deferred.value.kwargs)
+
+
+def test_failing_polls_end_every_path_alike(flaky, context):
+    flaky.ok_reads = 1
+    blocking = failure(lambda: XaiHook().wait_for_task("task-1", poll_interval=0.01, timeout=30))
+    flaky.ok_reads = 1
+    poked = failure(lambda: sensor("task-1", deferrable=False).execute(context))
+    flaky.ok_reads = 2  # the check before deferring, then the trigger's first poll
+    deferred = failure(lambda: deferred_then_completed(sensor("task-1"), context))
+
+    assert poked == deferred == blocking
+    kind, message = poked
+    assert kind is XaiWaitAbortedError
+    assert "after 5 failed status polls in a row" in message
+    assert "last status seen: processing" in message
+    assert "service unavailable" in message  # the last error
+
+
+def test_poke_mode_counts_failures_across_pokes_and_resets_on_success(flaky, context):
+    op = sensor("task-1", deferrable=False, max_consecutive_failures=3)
+    flaky.ok_reads = 1
+    assert [op.poke(context), op.poke(context), op.poke(context)] == [False, False, False]
+    flaky.ok_reads = 1  # a good answer in between starts the count again
+    assert [op.poke(context), op.poke(context), op.poke(context)] == [False, False, False]
+    with pytest.raises(XaiWaitAbortedError, match="after 3 failed.*last status seen: processing"):
+        op.poke(context)
+
+
+class _RescheduleTI(RecordingTI):
+    def get_first_reschedule_date(self, context):
+        return None
+
+
+def test_reschedule_mode_starts_every_poke_afresh(flaky):
+    # in reschedule mode every poke is a new execute (in a new process): failures do not add up, and the
+    # sensor's timeout ends the wait; this keeps the behaviour the sensor always had in this mode
+    flaky.ok_reads = 0
+    op = sensor("task-1", deferrable=False, mode="reschedule", max_consecutive_failures=2)
+    for _ in range(3):
+        with pytest.raises(AirflowRescheduleException):
+            op.execute({"ti": _RescheduleTI()})
+    assert op._tracker is not None and op._tracker.failures == 1

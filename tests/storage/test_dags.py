@@ -7,9 +7,8 @@ import json
 
 import pytest
 import requests
-from sqlalchemy import select
 
-from tests.conftest import load_example
+from tests.conftest import asset_events, load_example
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
@@ -81,21 +80,6 @@ def test_deferred_task_records_its_request_in_the_sidecar(xai_conn, monkeypatch,
     manifests = [json.loads(p.read_text()) for p in tmp_path.glob("*.json")]
     assert len(manifests) == 3
     assert all(m["request"] and m["request"]["model"] == "grok-imagine-image" for m in manifests)
-
-
-def asset_events(run_id: str, uri: str) -> list:
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        events = session.scalars(
-            select(AssetEvent)
-            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .where(AssetModel.uri == uri, AssetEvent.source_run_id == run_id)
-        ).all()
-        for event in events:
-            session.expunge(event)
-        return events
 
 
 @pytest.mark.parametrize("where", ["local", "s3"])

@@ -7,6 +7,7 @@ import hashlib
 import json
 import pathlib
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -234,6 +235,11 @@ class _Host(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+        elif path == "/redirect":  # a 302 to wherever the query says
+            self.send_response(302)
+            self.send_header("Location", urllib.parse.unquote(self.path.split("?to=", 1)[1]))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif path.startswith("/status/"):
             self.send_response(int(path.rsplit("/", 1)[1]))
             self.send_header("Content-Type", "application/xml")
@@ -356,3 +362,14 @@ def test_non_http_media_url_is_refused(tmp_path, url):
         store_media(tmp_path / "out", state_for(url), None)
     out = tmp_path / "out"
     assert not out.exists() or list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "ftp://127.0.0.1/a.jpeg"], ids=["file", "ftp"])
+def test_redirect_to_a_non_http_scheme_is_refused(any_folder, host, target):
+    # the URL itself is http; only its 302 leads elsewhere (requests has no adapter for these schemes)
+    url = f"{host}/redirect?to={urllib.parse.quote(target, safe='')}"
+    with pytest.raises(XaiMediaDownloadError) as err:
+        store_media(any_folder.output_path, state_for(url), None)
+    assert "task-under-test" in str(err.value) and target in str(err.value)
+    assert not isinstance(err.value, XaiMediaExpiredError)
+    assert any_folder.names() == set()  # no file, no .partial, no sidecar
