@@ -112,7 +112,8 @@ def _store_one(
     if not protocol.is_http_url(url):
         raise XaiMediaDownloadError(f"Refusing to fetch media URL {url!r}: only http and https are allowed.")
     try:
-        response = http.get(url, stream=True, timeout=(15, 120))
+        # per request: a session's own ``verify`` loses to REQUESTS_CA_BUNDLE otherwise (psf/requests#3829)
+        response = http.get(url, stream=True, timeout=(15, 120), verify=http.verify)
     except requests.RequestException as exc:
         raise XaiMediaDownloadError(
             f"Could not download media of xAI task {state.xai_task_id}: {exc}"

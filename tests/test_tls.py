@@ -24,6 +24,13 @@ from tests.conftest import API_KEY, run_trigger
 PROMPT = "a lighthouse at dusk"
 
 
+def certifi_or_system_bundle() -> str:
+    """Return a public CA bundle that does not trust the emulator's throw-away authority."""
+    import certifi
+
+    return certifi.where()
+
+
 @pytest.fixture(scope="module")
 def tls_emulator():
     with EmulatorServer(tls=True, progression="per-read", reads_to_complete=2) as server:
@@ -34,13 +41,15 @@ def tls_emulator():
 def trusted(tls_emulator, monkeypatch):
     """Point ``xai_default`` at the HTTPS emulator and trust its authority through the extra."""
     tls_emulator.reset()
-    for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
-        monkeypatch.delenv(name, raising=False)
+    # the machine's own bundle stays in the environment: the connection's extra must win over it
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi_or_system_bundle())
     conn = {"conn_type": "xai", "host": tls_emulator.url, "password": API_KEY}
     monkeypatch.setenv(
         "AIRFLOW_CONN_XAI_DEFAULT", json.dumps({**conn, "extra": {"ca_bundle": tls_emulator.ca_bundle}})
     )
-    monkeypatch.setenv("AIRFLOW_CONN_XAI_UNTRUSTED", json.dumps(conn))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_XAI_UNTRUSTED", json.dumps({**conn, "extra": {"ca_bundle": certifi_or_system_bundle()}})
+    )
     return tls_emulator
 
 
