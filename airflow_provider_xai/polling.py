@@ -88,14 +88,28 @@ class PollPolicy:
     def next_slot(self, elapsed: float) -> tuple[float, float]:
         """Return the nominal poll times (previous, next) around ``elapsed``.
 
-        A slot whose early window (jitter, then coalescing) has begun counts as reached, so that an early
-        poll is not repeated.
+        A slot whose early window (:meth:`early`) has begun counts as reached, so that an early poll is
+        not repeated.
         """
-        jitter = min(max(self.jitter, 0.0), 0.9)
         previous, slot = 0.0, max(self.first_delay, 1e-3)
-        while slot - jitter * (slot - previous) - self._coalesce_for(slot - previous) - EARLY_WAKE <= elapsed:
+        while slot - self.early(previous, slot) - EARLY_WAKE <= elapsed:
             previous, slot = slot, slot + max(self.interval_after(slot), 1e-3)
         return previous, slot
+
+    def jitter_for(self, previous: float, slot: float) -> float:
+        """Return the most that jitter moves the poll of ``slot`` earlier.
+
+        None while the intervals are still ``first_delay``: waiters are already spread by their start
+        times, and the gap between two polls then never exceeds ``first_delay``.
+        """
+        interval = slot - previous
+        if interval <= self.first_delay + 1e-9:
+            return 0.0
+        return min(max(self.jitter, 0.0), 0.9) * interval
+
+    def early(self, previous: float, slot: float) -> float:
+        """Return the most that the poll of ``slot`` can come before it (jitter, then coalescing)."""
+        return self.jitter_for(previous, slot) + self._coalesce_for(slot - previous)
 
     def delay(self, elapsed: float, failures: int = 0, retry_after: float | None = None) -> float:
         """Return the seconds to wait before the next poll.
@@ -105,7 +119,7 @@ class PollPolicy:
         :param retry_after: what the service asked for, honoured up to ``max_retry_after``.
         """
         previous, slot = self.next_slot(elapsed)
-        delay = slot - elapsed - random.uniform(0.0, min(max(self.jitter, 0.0), 0.9)) * (slot - previous)
+        delay = slot - elapsed - random.uniform(0.0, self.jitter_for(previous, slot))
         if failures:
             cap = max(self.max_delay, self.first_delay)
             delay = max(delay, min(cap, self.first_delay * 2 ** min(failures, 16)))

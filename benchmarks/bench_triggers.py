@@ -29,6 +29,7 @@ import json
 import os
 import random
 import re
+import ssl
 import statistics
 import subprocess
 import sys
@@ -38,7 +39,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 MODES = ("floor", "naive", "ours")
-_URL = re.compile(r"listening on (http://\S+)")
+_URL = re.compile(r"listening on (https?://\S+)")
+_CA = re.compile(r"CA bundle: (\S+)")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -74,11 +76,21 @@ def machine() -> dict[str, Any]:
 # the emulator, in its own process
 # --------------------------------------------------------------------------------------------------
 class Emulator:
-    """``python -m airflow_provider_xai.emulator --port 0`` in a child process; read its URL."""
+    """``python -m airflow_provider_xai.emulator --port 0 [--tls]`` in a child process; read its URL.
 
-    def __init__(self) -> None:
+    :param tls: serve HTTPS; :attr:`ca_bundle` is then the file to trust.
+    """
+
+    def __init__(self, tls: bool = False) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "airflow_provider_xai.emulator", "--port", "0"],
+            [
+                sys.executable,
+                "-m",
+                "airflow_provider_xai.emulator",
+                "--port",
+                "0",
+                *(["--tls"] if tls else []),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -89,6 +101,10 @@ class Emulator:
             self.stop()
             raise RuntimeError(f"the emulator did not start: {line!r}")
         self.url = match.group(1)
+        self.ca_bundle: str | None = None
+        if tls:
+            ca = _CA.search(self.process.stdout.readline() if self.process.stdout else "")
+            self.ca_bundle = ca.group(1) if ca else None
 
     def stop(self) -> None:
         """Terminate the emulator process (the one we started)."""
@@ -107,17 +123,23 @@ class Emulator:
         self.stop()
 
 
-def prepare_environment(url: str, api_key: str = "bench-key") -> None:
+def prepare_environment(url: str, api_key: str = "bench-key", ca_bundle: str | None = None) -> None:
     """Point ``xai_default`` at the emulator; give Airflow a throw-away home if not imported yet."""
     if "airflow" not in sys.modules:
         os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="xai_bench_airflow_home_")
         os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    os.environ["AIRFLOW_CONN_XAI_DEFAULT"] = json.dumps(
-        {"conn_type": "xai", "host": url, "password": api_key}
-    )
+    conn: dict[str, Any] = {"conn_type": "xai", "host": url, "password": api_key}
+    if ca_bundle:
+        conn["extra"] = {"ca_bundle": ca_bundle}
+    os.environ["AIRFLOW_CONN_XAI_DEFAULT"] = json.dumps(conn)
 
 
-def submit_tasks(url: str, n: int, api_key: str = "bench-key") -> list[str]:
+def client_ssl(ca_bundle: str | None) -> ssl.SSLContext | bool:
+    """Return the client TLS setting for aiohttp: trust the emulator's authority (built once)."""
+    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+
+
+def submit_tasks(url: str, n: int, api_key: str = "bench-key", ca_bundle: str | None = None) -> list[str]:
     """Create ``n`` image tasks that stay running for a day (they are only ever polled)."""
     import requests
 
@@ -128,7 +150,10 @@ def submit_tasks(url: str, n: int, api_key: str = "bench-key") -> list[str]:
     with requests.Session() as session:
         for _ in range(n):
             answer = session.post(
-                url + request.path, json=request.body, headers={"Authorization": f"Bearer {api_key}"}
+                url + request.path,
+                json=request.body,
+                headers={"Authorization": f"Bearer {api_key}"},
+                verify=ca_bundle or True,
             )
             answer.raise_for_status()
             ids.append(protocol.parse_task_id(answer.json()))
@@ -156,7 +181,7 @@ def _floor_waiter(url: str, headers: dict[str, str], interval: float, counter: C
     return wait
 
 
-def _naive_waiter(interval: float, counter: Counter):
+def _naive_waiter(interval: float, counter: Counter, tls: ssl.SSLContext | bool = True):
     import aiohttp
 
     from airflow_provider_xai.hooks.xai import XaiHook
@@ -170,7 +195,8 @@ def _naive_waiter(interval: float, counter: Counter):
         step = tracker.first_step(time.time())
         while step.result is None:
             await asyncio.sleep(step.delay)
-            async with aiohttp.ClientSession() as session:
+            # the TLS context is built once (as aiohttp caches its default one): only the session is new
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=tls)) as session:
                 state = await hook.aget_task(task_id, session)
             counter.polls += 1
             step = tracker.on_state(state, time.time())
@@ -235,15 +261,16 @@ async def _measure_mode(mode: str, url: str, ids: list[str], interval: float, wi
 
     counter = Counter()
     settings = await XaiHook().asettings()
+    tls = client_ssl(settings.ca_bundle)
     session = None
     if mode == "floor":
-        connector = aiohttp.TCPConnector(limit=0, limit_per_host=256, keepalive_timeout=60)
+        connector = aiohttp.TCPConnector(ssl=tls, limit=0, limit_per_host=256, keepalive_timeout=60)
         session = aiohttp.ClientSession(connector=connector)
         wait = _floor_waiter(
             settings.base_url + protocol.TASKS_PATH, settings.headers, interval, counter, session
         )
     elif mode == "naive":
-        wait = _naive_waiter(interval, counter)
+        wait = _naive_waiter(interval, counter, tls)
     else:
         wait = _ours_waiter(interval)
     counting = _CountingHook(counter) if mode == "ours" else None
@@ -390,9 +417,11 @@ def run(
     wait_window: float = 20.0,
     log: Callable[[str], None] = lambda _line: None,
     in_process: bool = False,
+    tls: bool = False,
 ) -> dict[str, Any]:
     """Run both phases ``rounds`` times against a fresh emulator process; return every figure.
 
+    :param tls: serve the emulator over HTTPS (as the real service is), trusted through ``ca_bundle``.
     :param in_process: run phase B in this process (fast, for the smoke test; the RSS figure is then
         unreliable, since memory freed by phase A is reused).
     """
@@ -404,12 +433,13 @@ def run(
         "window_s": window,
         "poll_interval_s": poll_interval,
         "wait_window_s": wait_window,
+        "scheme": "https" if tls else "http",
         "machine_before": machine(),
         "rounds": [],
     }
-    with Emulator() as emulator:
-        prepare_environment(emulator.url)
-        ids = submit_tasks(emulator.url, n)
+    with Emulator(tls=tls) as emulator:
+        prepare_environment(emulator.url, ca_bundle=emulator.ca_bundle)
+        ids = submit_tasks(emulator.url, n, ca_bundle=emulator.ca_bundle)
         for index in range(rounds):
             order = MODES[index % 3 :] + MODES[: index % 3]
             modes = {}
@@ -453,7 +483,8 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, float]:
 def checks(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     """Return (figure, value, target, passed) rows for the trigger targets."""
     s, n = result["summary"], result["n"]
-    return [
+    over = result.get("scheme", "http").upper()
+    rows = [
         (
             "CPU per poll, ours / floor",
             f"{s['ours_over_floor']:.2f}x (ours {s['ours_cpu_per_poll_us']:.0f} us,"
@@ -487,6 +518,7 @@ def checks(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             s["cpu_share_pct"] < 10.0,
         ),
     ]
+    return [(f"{figure} [{over}]", value, target, passed) for figure, value, target, passed in rows]
 
 
 def format_result(result: dict[str, Any]) -> str:
@@ -513,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=float, default=8.0, help="phase A: seconds measured per mode")
     parser.add_argument("--poll-interval", type=float, default=5.0, help="phase B: the triggers' first delay")
     parser.add_argument("--wait-window", type=float, default=20.0, help="phase B: seconds measured")
+    parser.add_argument("--tls", action="store_true", help="serve the emulator over HTTPS")
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
     parser.add_argument("--waiting-child", metavar="IDS_FILE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -526,6 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         args.poll_interval,
         args.wait_window,
         log=lambda line: print(line, file=sys.stderr, flush=True),
+        tls=args.tls,
     )
     if args.json:
         print(json.dumps(result, indent=2))

@@ -151,7 +151,7 @@ def test_policy_jitter_only_moves_polls_earlier(monkeypatch, draw):
     monkeypatch.setattr(polling.random, "uniform", lambda a, b: a if draw == "low" else b)
     policy = PollPolicy(first_delay=10, max_delay=30, jitter=0.2)
     early = 0.2 if draw == "high" else 0.0
-    assert policy.delay(0) == pytest.approx(10 * (1 - early))
+    assert policy.delay(0) == 10  # no jitter while the intervals are still the first delay
     previous, slot = policy.next_slot(10_000)
     assert policy.delay(10_000) == pytest.approx(slot - 10_000 - early * (slot - previous))
     # never later than the nominal slot; after an early poll the gap may exceed the cap by the jitter
@@ -161,16 +161,24 @@ def test_policy_jitter_only_moves_polls_earlier(monkeypatch, draw):
 
 
 def test_an_early_poll_is_not_repeated_at_its_slot():
-    policy = PollPolicy(first_delay=10, jitter=0.2)
-    # a poll made early, inside the first slot's jitter window, waits for the second slot
-    assert policy.next_slot(8.5) == (10.0, 20.0)
+    policy = PollPolicy(first_delay=10, jitter=0.2, coalesce=0.0)
+    # slots 110 then 121 (growth 0.1 beyond 100 s): a poll made inside the jitter window of 121 s
+    # (up to 2.2 s early) waits for the slot after it
+    assert policy.next_slot(119.5) == pytest.approx((121.0, 133.1))
+    assert policy.next_slot(118.5) == pytest.approx((110.0, 121.0))
 
 
 def test_policy_jitter_stays_within_bounds():
-    policy = PollPolicy(first_delay=10, jitter=0.1)
-    delays = {policy.delay(0) for _ in range(300)}
-    assert all(9.0 <= d <= 10.0 for d in delays)
+    policy = PollPolicy(first_delay=10, jitter=0.1, coalesce=0.0)
+    delays = {policy.delay(110.0) for _ in range(300)}  # the next slot is 121 s (an 11 s interval)
+    assert all(11.0 - 1.1 <= d <= 11.0 for d in delays)
     assert len(delays) > 1  # the delays do spread
+
+
+def test_no_jitter_while_the_intervals_are_the_first_delay():
+    """Two polls are then never more than ``first_delay`` apart: a 10 s image is detected within 2 s."""
+    policy = PollPolicy(first_delay=2.0, coalesce=0.0)
+    assert {policy.delay(e) for e in (0.0, 3.0, 9.5) for _ in range(50)} == {2.0, 1.0, 0.5}
 
 
 def test_policy_never_negative():
