@@ -74,14 +74,19 @@ def machine() -> dict[str, Any]:
 # the emulator, in its own process
 # --------------------------------------------------------------------------------------------------
 class Emulator:
-    """``python -m airflow_provider_xai.emulator --port 0`` in a child process; read its URL."""
+    """``python -m airflow_provider_xai.emulator --port 0 [args]`` in a child process; read its URL.
 
-    def __init__(self) -> None:
+    :param args: more command line arguments, e.g. ``"--image-seconds", "10"``.
+    :param env: the child's environment (default: this process's).
+    """
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "airflow_provider_xai.emulator", "--port", "0"],
+            [sys.executable, "-m", "airflow_provider_xai.emulator", "--port", "0", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
+            env=env,
         )
         line = self.process.stdout.readline() if self.process.stdout else ""
         match = _URL.search(line)
