@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-matrix docs bench lint emulator clean
+.PHONY: venv demo test test-matrix docs bench bench-e2e lint emulator clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,10 @@ docs: venv
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py
+
+# End-to-end latency on the real Airflow components (api-server, scheduler, dag-processor, triggerer): ~4 min.
+bench-e2e: venv
+	$(BIN)/python benchmarks/bench_e2e.py
 
 lint: venv
 	$(BIN)/ruff check airflow_provider_xai tests example_dags benchmarks scripts

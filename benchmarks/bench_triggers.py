@@ -76,24 +76,21 @@ def machine() -> dict[str, Any]:
 # the emulator, in its own process
 # --------------------------------------------------------------------------------------------------
 class Emulator:
-    """``python -m airflow_provider_xai.emulator --port 0 [--tls]`` in a child process; read its URL.
+    """``python -m airflow_provider_xai.emulator --port 0 [--tls] [args]`` in a child process; read its URL.
 
+    :param args: more command line arguments, e.g. ``"--image-seconds", "10"``.
     :param tls: serve HTTPS; :attr:`ca_bundle` is then the file to trust.
+    :param env: the child's environment (default: this process's).
     """
 
-    def __init__(self, tls: bool = False) -> None:
+    def __init__(self, *args: str, tls: bool = False, env: dict[str, str] | None = None) -> None:
+        tls_args = ["--tls"] if tls else []
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "airflow_provider_xai.emulator",
-                "--port",
-                "0",
-                *(["--tls"] if tls else []),
-            ],
+            [sys.executable, "-m", "airflow_provider_xai.emulator", "--port", "0", *tls_args, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
+            env=env,
         )
         line = self.process.stdout.readline() if self.process.stdout else ""
         match = _URL.search(line)

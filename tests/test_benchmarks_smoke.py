@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import sys
 
@@ -43,3 +44,108 @@ def test_schedule_benchmark_produces_its_figures():
     result = bench.run(trials=20)
     assert {case["case"] for case in result["cases"]} >= {"image 10 s", "video 120 s"}
     assert len(bench.checks(result)) == 3 and "fixed 5 s" in bench.format_table(result)
+
+
+def _iso(moment: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(moment, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def test_e2e_benchmark_joins_its_sources_into_figures(tmp_path):
+    """The end-to-end benchmark's analysis on made-up sources (the real stack is ``tests/system``)."""
+    bench = load("bench_e2e")
+    t0 = 1_800_000_000.0
+    created, started, done = t0, t0 + 0.3, t0 + 10.0  # a 10 s image; the wait began 0.3 s in
+    fired, scheduled, queued, first_line, finishing, end = (
+        t0 + x for x in (10.31, 10.9, 11.5, 12.0, 13.0, 14.0)
+    )
+    tis = [
+        {
+            "task_id": "image",
+            "map_index": 0,
+            "state": "success",
+            "try_number": 1,
+            "scheduled_when": _iso(scheduled),
+            "queued_when": _iso(queued),
+            "end_date": _iso(end),
+        }
+    ]
+    emulator_tasks = [
+        {
+            "taskId": "ab12",
+            "body": {"prompt": "benchmark image 0 [xai:seconds=10.0]"},
+            "createdAt": _iso(created),
+            "finishedAt": _iso(done),
+        }
+    ]
+    polls = [started, started + 2, started + 4, started + 6, started + 8, started + 10]
+    requests_log = [
+        {"method": "GET", "path": "/xai/tasks", "status": 200, "query": {"taskId": "ab12"}, "time": t}
+        for t in polls
+    ]
+    folder = tmp_path / "dag_id=xai_bench_e2e" / "run_id=r" / "task_id=image" / "map_index=0"
+    folder.mkdir(parents=True)
+    event = "TriggerEvent<{'xai_task_id': 'ab12', 'reason': 'terminal'}>"
+    (folder / "attempt=1.log.trigger.1.log").write_text(
+        json.dumps({"timestamp": _iso(fired), "event": "Trigger fired event", "result": event}) + "\n"
+    )
+    lines = [
+        (t0 - 5, "::group::Pre Execute"),
+        (t0 - 1, "Pausing task as DEFERRED. "),
+        (first_line, "::group::Pre Execute"),
+        (finishing, "xAI task ab12 completed with 1 media URL(s); trace id t"),
+    ]
+    (folder / "attempt=1.log").write_text(
+        "".join(json.dumps({"timestamp": _iso(t), "event": e}) + "\n" for t, e in lines) + "not json\n"
+    )
+
+    records = bench.timelines(
+        tis,
+        emulator_tasks,
+        requests_log,
+        bench.trigger_events(tmp_path),
+        bench.worker_finishes(tmp_path),
+        {"image": 2.0, "video": 10.0},
+    )
+    (record,) = records
+    assert record["xai_task_id"] == "ab12" and record["polls"] == 5
+    assert math.isclose(record["detection"], 0.31, abs_tol=1e-3)
+    assert math.isclose(record["to_detecting_poll"], 0.3, abs_tol=1e-3)
+    assert math.isclose(record["expected_detection"], 0.3, abs_tol=1e-3)  # the slot 10 s after the start
+    assert math.isclose(record["resume"], 3.69, abs_tol=1e-3)
+    assert math.isclose(record["queued_to_worker"], 0.5, abs_tol=1e-3)
+    assert math.isclose(record["storing"], 1.0, abs_tol=1e-3)
+
+    summary = bench.summarize(records, "image")
+    assert summary["clean"] == 1 and math.isclose(summary["total"]["max"], 4.0, abs_tol=1e-3)
+    load_during_run = {"min": 1.0, "median": 1.5, "max": 2.0}
+    machine = {"nproc": 2, "loadavg": [1.0, 1.0, 1.0]}
+    result = {
+        "config": {
+            "images": 1,
+            "image_seconds": 10.0,
+            "image_poll_interval": 2.0,
+            "videos": 0,
+            "parallelism": 4,
+        },
+        "machine_before": machine,
+        "machine_after": machine,
+        "ready_s": 30.0,
+        "run_s": 20.0,
+        "wall_s": 60.0,
+        "run_state": "success",
+        "load_during_run": load_during_run,
+        "cpu_busy_pct": 50.0,
+        "kinds": {"image": summary, "video": bench.summarize(records, "video")},
+        "retried": [],
+        "race": {"scheduler_log_hits": 0, "retried_explained": 0},
+    }
+    rows = bench.checks(result)
+    assert len(rows) == 1 and all(len(row) == 4 for row in rows)
+    assert "completion -> success" in bench.format_result(result)
+    assert bench.race_hits(
+        "<TaskInstance: xai_bench_e2e.image r map_index=3 [queued]> finished with state success, "
+        "but the task instance's state attribute is queued",
+        "r",
+    ) == {("image", 3)}

@@ -1,313 +1,21 @@
-"""Run the real Airflow components (api-server, scheduler, dag-processor, triggerer) as subprocesses.
+"""Fixtures that run the real Airflow components (api-server, scheduler, dag-processor, triggerer).
 
-Everything lives in a fresh ``AIRFLOW_HOME`` under ``tmp_path``: its own SQLite DB, config, logs and
-ports. The settings that ``tests/conftest.py`` put into ``os.environ`` for in-process tests (unit test
-mode, the shared DB, ...) are not passed on: every ``AIRFLOW*`` and ``XAI_*`` variable of the test
-process is dropped from the children's environment and set afresh.
+The stack itself (:class:`~tests.system.stack.AirflowStack`, :func:`~tests.system.stack.start_stack` and
+their helpers) lives in ``stack.py``: plain Python, which ``benchmarks/bench_e2e.py`` uses too.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import pathlib
 import secrets
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import requests
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-AIRFLOW_BIN = pathlib.Path(sys.prefix) / "bin" / "airflow"
-DAGS_FOLDER = ROOT / "example_dags"
-COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
-STOP_GRACE_SECONDS = 15.0
+from tests.system.stack import AirflowStack, migrate_home, start_stack
 
-
-def free_port() -> int:
-    """Return a loopback port that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def child_env(home: pathlib.Path, **extra: str) -> dict[str, str]:
-    """Return the environment of an ``airflow`` child process: this process's, minus Airflow/xAI settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "XAI_"))}
-    env.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(extra)
-    return env
-
-
-def redact(text: str, *secrets_: str) -> str:
-    """Replace every secret in ``text`` with ``***``."""
-    for secret in secrets_:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-def tail(path: pathlib.Path, lines: int = 40) -> str:
-    """Return the last lines of a file, or a note that it is missing."""
-    if not path.exists():
-        return f"<{path.name} does not exist>"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-@dataclass
-class AirflowStack:
-    """Running Airflow components in a private ``AIRFLOW_HOME``, driven over the REST API."""
-
-    home: pathlib.Path
-    env: dict[str, str]
-    api_port: int
-    output_path: pathlib.Path
-    secrets: tuple[str, ...] = ()
-    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
-    #: components killed on purpose (their exit does not fail a wait)
-    killed: set[str] = field(default_factory=set)
-    log_paths: dict[str, pathlib.Path] = field(default_factory=dict)
-    _token: str | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}"
-
-    # ---- processes ---------------------------------------------------------------------------------
-
-    def start(self, component: str, *args: str, name: str | None = None, **env_overrides: str) -> None:
-        """Start ``airflow <component> <args>`` in its own session, logging to ``<name>.log``.
-
-        :param name: the key of the process and its log file (default: the component), e.g.
-            ``"triggerer-2"`` for a second triggerer.
-        :param env_overrides: environment settings of this process only.
-        """
-        name = name or component
-        assert name not in self.procs, f"{name} already started"
-        log_path = self.home.parent / f"{name}.log"
-        self.log_paths[name] = log_path
-        with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
-            self.procs[name] = subprocess.Popen(
-                [str(AIRFLOW_BIN), component, *args],
-                env={**self.env, **env_overrides},
-                cwd=self.home,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def stop(self) -> None:
-        """SIGTERM every process group, SIGKILL whatever is left after a grace period."""
-        for proc in self.procs.values():
-            _signal_group(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        while time.monotonic() < deadline:
-            for proc in self.procs.values():
-                proc.poll()  # reap the leader so that it does not count as alive
-            if not any(_group_alive(proc.pid) for proc in self.procs.values()):
-                break
-            time.sleep(0.2)
-        for proc in self.procs.values():
-            _signal_group(proc.pid, signal.SIGKILL)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-
-    def kill(self, name: str, timeout: float = 10.0) -> None:
-        """SIGKILL a component's whole process group (leader and children) and reap the leader."""
-        proc = self.procs[name]
-        _signal_group(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=timeout)
-        deadline = time.monotonic() + timeout
-        while _group_alive(proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not _group_alive(proc.pid), f"process group of {name} survived SIGKILL"
-        self.killed.add(name)
-
-    def dead_components(self, ignore: tuple[str, ...] = ()) -> list[str]:
-        return [
-            f"{name} (rc={p.returncode})"
-            for name, p in self.procs.items()
-            if name not in ignore and p.poll() is not None
-        ]
-
-    def diagnostics(self, lines: int = 40) -> str:
-        """The tail of every component's log (secrets redacted), for assertion messages."""
-        parts = []
-        for name, path in self.log_paths.items():
-            parts.append(f"----- {name} ({path}) -----\n{tail(path, lines)}")
-        dead = self.dead_components()
-        if dead:
-            parts.insert(0, f"exited components: {', '.join(dead)}")
-        return redact("\n".join(parts), *self.secrets)
-
-    # ---- REST API ----------------------------------------------------------------------------------
-
-    def admin_password(self) -> str | None:
-        path = self.home / "simple_auth_manager_passwords.json.generated"
-        if not path.exists():
-            return None
-        try:
-            return json.loads(path.read_text())["admin"]
-        except (ValueError, KeyError):
-            return None
-
-    def fetch_token(self) -> str | None:
-        password = self.admin_password()
-        if password is None:
-            return None
-        answer = requests.post(
-            f"{self.base_url}/auth/token", json={"username": "admin", "password": password}, timeout=10
-        )
-        if answer.status_code not in (200, 201):
-            return None
-        self._token = answer.json()["access_token"]
-        return self._token
-
-    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
-        url = f"{self.base_url}/api/v2{path}"
-        return requests.request(method, url, headers=headers, timeout=15, **kwargs)
-
-    def wait_until_ready(self, *dag_ids: str, timeout: float) -> None:
-        """Wait for a token and for the DAGs to be serialized; fail early if a component exits."""
-        deadline = time.monotonic() + timeout
-        last = "nothing tried yet"
-        pending = list(dag_ids)
-        while time.monotonic() < deadline:
-            dead = self.dead_components()
-            if dead:
-                pytest.fail(f"component(s) exited during start-up: {dead}\n{self.diagnostics()}")
-            try:
-                if self._token is None and self.fetch_token() is None:
-                    last = "no token yet"
-                else:
-                    while pending:
-                        answer = self.api("GET", f"/dags/{pending[0]}")
-                        if answer.status_code != 200:
-                            break
-                        pending.pop(0)
-                    if not pending:
-                        return
-                    last = f"GET /dags/{pending[0]} -> {answer.status_code}"
-            except requests.RequestException as exc:
-                last = f"{type(exc).__name__}"
-            time.sleep(0.5)
-        pytest.fail(f"Airflow not ready after {timeout:.0f} s ({last})\n{self.diagnostics()}")
-
-    # ---- DAG runs ----------------------------------------------------------------------------------
-
-    def trigger(self, dag_id: str) -> str:
-        """Trigger a run of ``dag_id`` now; return its run id."""
-        answer = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
-        assert answer.status_code == 200, f"{answer.status_code} {answer.text}\n{self.diagnostics()}"
-        return answer.json()["dag_run_id"]
-
-    def dag_run(self, dag_id: str, run_id: str) -> dict:
-        answer = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
-        assert answer.status_code == 200, f"{answer.status_code} {answer.text}"
-        return answer.json()
-
-    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
-        answer = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100})
-        assert answer.status_code == 200, f"{answer.status_code} {answer.text}"
-        return answer.json()["task_instances"]
-
-    def task_states(self, dag_id: str, run_id: str) -> str:
-        """The task instances' states and tries, for assertion messages."""
-        try:
-            tis = self.task_instances(dag_id, run_id)
-        except Exception as exc:  # only for a failure message
-            return f"<task instances unavailable: {type(exc).__name__}>"
-        return f"{dag_id} {run_id} task states: " + ", ".join(
-            f"{ti['task_id']}[{ti['map_index']}]={ti['state']} (try {ti['try_number']})" for ti in tis
-        )
-
-    def wait_for(self, what: str, check: Callable[[], Any], timeout: float, interval: float = 0.5) -> Any:
-        """Poll ``check`` until it returns something truthy (and return that); fail after ``timeout``.
-
-        A component that exits meanwhile fails the wait at once (unless it was killed on purpose).
-        """
-        deadline = time.monotonic() + timeout
-        last: Any = None
-        while time.monotonic() < deadline:
-            dead = self.dead_components(ignore=tuple(self.killed))
-            if dead:
-                pytest.fail(f"component(s) exited while waiting for {what}: {dead}\n{self.diagnostics()}")
-            try:
-                last = check()
-            except requests.RequestException as exc:  # a busy api-server (SQLite, 2 cores): ask again
-                last = exc
-            else:
-                if last:
-                    return last
-            time.sleep(interval)
-        pytest.fail(f"no {what} after {timeout:.0f} s (last: {last!r})\n{self.diagnostics()}")
-
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> dict:
-        """Wait until the run is ``success`` or ``failed``; return it."""
-
-        def terminal() -> dict | None:
-            run = self.dag_run(dag_id, run_id)
-            return run if run["state"] in ("success", "failed") else None
-
-        try:
-            return self.wait_for(f"end of run {run_id}", terminal, timeout, interval=1.0)
-        except pytest.fail.Exception as exc:
-            raise AssertionError(f"{exc}\n{self.task_states(dag_id, run_id)}") from None
-
-    def clear(self, dag_id: str, run_id: str, task_ids: list[str]) -> list[dict]:
-        """Clear task instances of a run (and reset the run) through the REST API."""
-        body = {
-            "dry_run": False,
-            "task_ids": task_ids,
-            "dag_run_id": run_id,
-            "only_failed": False,
-            "reset_dag_runs": True,
-        }
-        answer = self.api("POST", f"/dags/{dag_id}/clearTaskInstances", json=body)
-        assert answer.status_code == 200, f"{answer.status_code} {answer.text}"
-        return answer.json()["task_instances"]
-
-    def log_text(self) -> str:
-        """Everything under ``AIRFLOW_HOME/logs`` (task and trigger logs), concatenated."""
-        logs = self.home / "logs"
-        return "\n".join(p.read_text(errors="replace") for p in sorted(logs.rglob("*")) if p.is_file())
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+StackFactory = Callable[..., AirflowStack]
 
 
 @pytest.fixture
@@ -329,44 +37,10 @@ def system_emulator(system_api_key: str) -> Iterator[Any]:
         server.stop()
 
 
-def copy_dags(folder: pathlib.Path, *names: str) -> pathlib.Path:
-    """Fill ``folder`` with copies of ``example_dags/*.py`` and ``tests/dags/*.py`` (only ``names`` if given).
-
-    The components parse whatever the folder holds: a test that copies only the DAG files it runs starts
-    faster and does not depend on the other files importing cleanly.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    sources = [*(ROOT / "example_dags").glob("*.py"), *(ROOT / "tests" / "dags").glob("*.py")]
-    wanted = {name.removesuffix(".py") for name in names}
-    for source in sources:
-        if not wanted or source.stem in wanted:
-            shutil.copy(source, folder / source.name)
-    missing = wanted - {p.stem for p in folder.glob("*.py")}
-    assert not missing, f"no such DAG file: {sorted(missing)}"
-    return folder
-
-
-StackFactory = Callable[..., AirflowStack]
-
-
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     """An ``AIRFLOW_HOME`` with a freshly migrated DB and its ``airflow.cfg``, made once per session."""
-    home = tmp_path_factory.mktemp("airflow_home_template")
-    env = child_env(home)
-    migrate = subprocess.run(
-        [str(AIRFLOW_BIN), "db", "migrate"],
-        env=env,
-        cwd=home,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    output = f"{migrate.stdout[-3000:]}\n{migrate.stderr[-3000:]}"
-    assert migrate.returncode == 0, f"airflow db migrate failed (rc={migrate.returncode}):\n{output}"
-    assert (home / "airflow.cfg").is_file() and not list(home.glob("airflow.db-*")), sorted(home.iterdir())
-    return home
+    return migrate_home(tmp_path_factory.mktemp("airflow_home_template"))
 
 
 @pytest.fixture
@@ -389,49 +63,16 @@ def airflow_stack_factory(
     def start(
         dags_folder: pathlib.Path | None = None, conn_key: str | None = None, **extra: str
     ) -> AirflowStack:
-        home = tmp_path / "airflow_home"
-        home.mkdir()
-        output = tmp_path / "media"
-        output.mkdir()
-        api_port = free_port()
-        key = conn_key or system_api_key
-        env = child_env(
-            home,
-            AIRFLOW__CORE__DAGS_FOLDER=str(dags_folder or DAGS_FOLDER),
-            AIRFLOW__CORE__EXECUTOR="LocalExecutor",
-            AIRFLOW__CORE__PARALLELISM="4",
-            AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
-            AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{api_port}",
-            AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{api_port}/execution/",
-            AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
-            AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
-            AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="2",
-            AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC="2",
-            AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD="10",
-            # The supervisor notices a worker's exit at its next select timeout (5 s by default); a late
-            # defer-exit event widens Airflow's stale-event race (apache/airflow#72716).
-            AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL="1",
-            AIRFLOW_CONN_XAI_DEFAULT=json.dumps(
-                {"conn_type": "xai", "host": system_emulator.url, "password": key}
-            ),
-            XAI_OUTPUT_PATH=str(output),
-            XAI_EXAMPLE_POLL_INTERVAL="0.5",
-            **extra,
+        stack = start_stack(
+            tmp_path,
+            system_emulator.url,
+            conn_key or system_api_key,
+            dags_folder=dags_folder,
+            template=migrated_template,
+            secrets=(system_api_key,),
+            **{"XAI_EXAMPLE_POLL_INTERVAL": "0.5", **extra},
         )
-        stack = AirflowStack(
-            home=home, env=env, api_port=api_port, output_path=output, secrets=(system_api_key, key)
-        )
-
-        # a copy of the session's freshly migrated DB and its config (a migration costs 15-30 s)
-        shutil.copy(migrated_template / "airflow.db", home / "airflow.db")
-        config = (migrated_template / "airflow.cfg").read_text()
-        (home / "airflow.cfg").write_text(config.replace(str(migrated_template), str(home)))
-
-        request.addfinalizer(stack.stop)  # registered before the first start: a failed start-up cleans up
-        stack.start("api-server", "-H", "127.0.0.1", "-p", str(api_port))
-        stack.start("scheduler")
-        stack.start("dag-processor")
-        stack.start("triggerer")
+        request.addfinalizer(stack.stop)
         return stack
 
     return start

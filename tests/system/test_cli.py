@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from tests.system.conftest import AIRFLOW_BIN, child_env
+from tests.system.stack import AIRFLOW_BIN, child_env
 
 
 def test_providers_list_hooks_and_triggers(tmp_path):

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from tests.system.conftest import AIRFLOW_BIN, child_env, free_port, tail
+from tests.system.stack import AIRFLOW_BIN, child_env, free_port, tail
 
 
 @pytest.fixture

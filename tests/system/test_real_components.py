@@ -13,7 +13,7 @@ import warnings
 
 import pytest
 
-from tests.system.conftest import AirflowStack, redact
+from tests.system.stack import AirflowStack, redact
 
 DAG_ID = "example_xai_showcase"
 TERMINAL_RUN_STATES = {"success", "failed"}

@@ -1,7 +1,7 @@
 """System tests: the provider on the real Airflow components when processes die, tasks are cleared, keys fail.
 
 Each test starts api-server, scheduler (LocalExecutor), dag-processor and triggerer in a fresh
-``AIRFLOW_HOME`` (see ``conftest.py``) with a dags folder holding copies of only the DAG files it runs, and
+``AIRFLOW_HOME`` (see ``stack.py``) with a dags folder holding copies of only the DAG files it runs, and
 drives Airflow through the REST API while the emulator counts what the service would have billed.
 """
 
@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.system.conftest import AirflowStack, copy_dags, free_port, redact
+from tests.system.stack import AirflowStack, copy_dags, free_port, redact
 
 MANY_DAG = "xai_sys_many"
 MANY_COUNT = 12
