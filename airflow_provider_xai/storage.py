@@ -13,6 +13,7 @@ import logging
 import mimetypes
 import os
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -133,12 +134,12 @@ def _store_one(
         partial = folder / f".{final.name}.{uuid.uuid4().hex[:8]}.partial"
         digest, size = hashlib.sha256(), 0
         try:
-            with partial.open("wb") as out:
+            with partial.open("wb") as out, _Hasher(digest) as hasher:
                 for chunk in response.iter_content(CHUNK_SIZE):
                     size += len(chunk)
                     if size > max_bytes:
                         raise XaiMediaDownloadError(_too_big(state, size, max_bytes))
-                    digest.update(chunk)
+                    hasher.update(chunk)
                     out.write(chunk)
             # Content-Length counts the bytes on the wire (before any Content-Encoding is undone).
             received = _wire_bytes(response, size)
@@ -164,6 +165,35 @@ def _store_one(
         "content_type": content_type,
         "sha256": digest.hexdigest(),
     }
+
+
+class _Hasher:
+    """Hash chunks in a helper thread while the caller downloads and writes them.
+
+    sha256 and file writes both release the GIL, so hashing overlaps the download instead of adding to
+    it. At most one chunk is in flight, so memory stays at two chunks; the digest sees them in order.
+    """
+
+    def __init__(self, digest: Any) -> None:
+        self.digest = digest
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xai-sha256")
+        self.pending: Future | None = None
+
+    def update(self, chunk: bytes) -> None:
+        """Hash ``chunk`` after the previous one, without waiting for it."""
+        if self.pending is not None:
+            self.pending.result()
+        self.pending = self.pool.submit(self.digest.update, chunk)
+
+    def __enter__(self) -> _Hasher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            if self.pending is not None:
+                self.pending.result()
+        finally:
+            self.pool.shutdown(wait=True)
 
 
 def _wire_bytes(response: requests.Response, decoded: int) -> int:
