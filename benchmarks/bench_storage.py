@@ -1,7 +1,7 @@
 """Benchmark ``store_media`` on a >= 1 GB file: peak memory growth and throughput vs a raw stream copy.
 
 Not a test. Run it with ``.venv/bin/python benchmarks/bench_storage.py`` (``--size`` to change the file
-size, ``--runs`` the number of runs, ``--no-docs`` to leave docs/performance.md alone).
+size, ``--runs`` the number of runs); ``benchmarks/run_all.py`` runs it with the other benchmarks.
 
 The emulator runs in its own process (so that neither its memory nor its CPU time is counted), serving
 one task whose media file is ``--size`` bytes, generated on the fly. Each measured copy runs in a fresh
@@ -27,8 +27,6 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "performance.md"
-SECTION = "## Media storage"
 RSS_TARGET_MB = 64.0
 THROUGHPUT_TARGET = 0.8
 MB = 1024 * 1024
@@ -173,46 +171,25 @@ def machine() -> dict:
     }
 
 
-def write_doc(section: str) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Performance\n"
-    if SECTION in text:
-        start = text.index(SECTION)
-        rest = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[rest + 1 :] if rest != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text.rstrip("\n") + "\n")
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1_100_000_000, help="media size in bytes")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--no-docs", action="store_true", help="do not write docs/performance.md")
-    parser.add_argument("--child", nargs=3, metavar=("MODE", "STATES", "FOLDER"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(*args.child)
-        return 0
-
+def run(size: int = 1_100_000_000, runs: int = 3, log=print) -> dict:
+    """Copy one ``size``-byte media file ``runs`` times each way; return every figure and the medians."""
     host = machine()
     load_before = os.getloadavg()[0]
-    print(f"machine: {host}, load average {load_before:.2f}")
+    log(f"machine: {host}, load average {load_before:.2f}")
     proc, url = start_emulator()
     try:
-        state = [finished_task(url, args.size), finished_task(url, 10_000)]
-        runs: dict[str, list[dict]] = {"store": [], "raw": []}
+        state = [finished_task(url, size), finished_task(url, 10_000)]
+        per_run: dict[str, list[dict]] = {"store": [], "raw": []}
         with tempfile.TemporaryDirectory(prefix="xai-bench-") as tmp:
-            for n in range(args.runs):
+            for n in range(runs):
                 for mode in ("raw", "store"):  # alternate, so that drift hits both alike
                     result = measure(mode, state, pathlib.Path(tmp))
-                    if result["bytes"] != args.size:
-                        raise RuntimeError(f"{mode} stored {result['bytes']} bytes, not {args.size}")
-                    runs[mode].append(result)
-                    print(
+                    if result["bytes"] != size:
+                        raise RuntimeError(f"{mode} stored {result['bytes']} bytes, not {size}")
+                    per_run[mode].append(result)
+                    log(
                         f"run {n + 1} {mode:5}: {result['seconds']:.2f} s, "
-                        f"{args.size / MB / result['seconds']:.0f} MiB/s, "
+                        f"{size / MB / result['seconds']:.0f} MiB/s, "
                         f"RSS growth {(result['peak_kb'] - result['baseline_kb']) / 1024:.1f} MiB"
                     )
     finally:
@@ -220,75 +197,68 @@ def main() -> int:
         proc.wait(timeout=10)
 
     def median(mode: str, key) -> float:
-        return statistics.median(key(r) for r in runs[mode])
+        return statistics.median(key(r) for r in per_run[mode])
 
-    growth = {m: median(m, lambda r: (r["peak_kb"] - r["baseline_kb"]) / 1024) for m in runs}
-    speed = {m: median(m, lambda r: args.size / MB / r["seconds"]) for m in runs}
-    ratio = speed["store"] / speed["raw"]
-    load_after = os.getloadavg()[0]
-    warmup = statistics.median(r["warmup"] for r in runs["store"])
-    sha = sha256_speed()
-    rss_ok = growth["store"] < RSS_TARGET_MB
-    speed_ok = ratio >= THROUGHPUT_TARGET
-    verdict = {True: "met", False: "MISSED"}
-    print()
-    print(
-        f"store_media peak RSS growth: {growth['store']:.1f} MiB   "
-        f"(target < {RSS_TARGET_MB:.0f} MiB: {verdict[rss_ok]})"
-    )
-    print(f"store_media first call in a process (small file, not in the figures): {warmup:.2f} s")
-    print(f"sha256 alone on this machine: {sha:.0f} MiB/s (store_media hashes every byte)")
-    print(f"raw stream  peak RSS growth: {growth['raw']:.1f} MiB   (reference)")
-    print(
-        f"store_media throughput: {speed['store']:.0f} MiB/s = {ratio:.2f}x raw ({speed['raw']:.0f} MiB/s)  "
-        f"(target >= {THROUGHPUT_TARGET}x: {verdict[speed_ok]})"
+    speed = {m: median(m, lambda r: size / MB / r["seconds"]) for m in per_run}
+    return {
+        "size": size,
+        "runs": runs,
+        "machine": host,
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+        "per_run": per_run,
+        "growth_mib": {m: median(m, lambda r: (r["peak_kb"] - r["baseline_kb"]) / 1024) for m in per_run},
+        "speed_mib_s": speed,
+        # within each run pair, then the median: drift between runs hits both copies of a pair alike
+        "ratio": statistics.median(
+            r["seconds"] / s["seconds"] for s, r in zip(per_run["store"], per_run["raw"], strict=True)
+        ),
+        "warmup_s": statistics.median(r["warmup"] for r in per_run["store"]),
+        "sha256_mib_s": sha256_speed(),
+    }
+
+
+def checks(result: dict) -> list[tuple[str, str, str, bool]]:
+    """Return (figure, value, target, passed) rows for the storage targets."""
+    growth, speed = result["growth_mib"], result["speed_mib_s"]
+    return [
+        (
+            f"store_media peak RSS growth, {result['size'] / 1e9:.1f} GB file",
+            f"{growth['store']:.1f} MiB (raw copy {growth['raw']:.1f} MiB)",
+            f"< {RSS_TARGET_MB:.0f} MiB",
+            growth["store"] < RSS_TARGET_MB,
+        ),
+        (
+            "store_media throughput / raw stream copy",
+            f"{result['ratio']:.2f}x ({speed['store']:.0f} vs {speed['raw']:.0f} MiB/s; "
+            f"sha256 alone {result['sha256_mib_s']:.0f} MiB/s)",
+            f">= {THROUGHPUT_TARGET}x",
+            result["ratio"] >= THROUGHPUT_TARGET,
+        ),
+    ]
+
+
+def format_result(result: dict) -> str:
+    """Return the PASS/MISS rows."""
+    return "\n".join(
+        f"{'PASS' if passed else 'MISS'}  {figure}: {value}  (target {target})"
+        for figure, value, target, passed in checks(result)
     )
 
-    size_gb = args.size / 1e9
-    section = "\n".join(
-        [
-            SECTION,
-            "",
-            f"Measured with `benchmarks/bench_storage.py` on {time.strftime('%Y-%m-%d')}: one "
-            f"{size_gb:.2f} GB media file ({args.size} bytes, generated on the fly by the emulator "
-            "in a separate process) copied to a local temporary folder, by `store_media` and by a raw "
-            "`requests` stream copy (`iter_content(1 MiB)` to a file) of the same URL. Each copy ran "
-            "in a fresh process; peak RSS growth is `VmHWM` after the copy minus `VmRSS` before it. "
-            f"Medians of {args.runs} runs.",
-            "",
-            f"Machine: {host['nproc']} CPUs (`nproc`), {host['memory_gib']} GiB memory, {host['cpu']}, "
-            f"Python {host['python']}, {host['os']}. One-minute load average {load_before:.2f} before "
-            f"and {load_after:.2f} after the runs (other jobs shared the machine when it is above "
-            f"{host['nproc']}: the figures are then noisy, and the CPU-heavier `store_media` suffers more).",
-            "",
-            "| figure | store_media | raw stream copy | target | result |",
-            "|---|---|---|---|---|",
-            f"| peak RSS growth | {growth['store']:.1f} MiB | {growth['raw']:.1f} MiB | "
-            f"< {RSS_TARGET_MB:.0f} MiB | {verdict[rss_ok]} |",
-            f"| throughput | {speed['store']:.0f} MiB/s | {speed['raw']:.0f} MiB/s | "
-            f">= {THROUGHPUT_TARGET}x raw | {ratio:.2f}x, {verdict[speed_ok]} |",
-            "",
-            "Per run (seconds, store_media / raw): "
-            + ", ".join(
-                f"{s['seconds']:.2f} / {r['seconds']:.2f}"
-                for s, r in zip(runs["store"], runs["raw"], strict=True)
-            )
-            + ".",
-            "",
-            "Each `store_media` process first stored one small file (the first call imports and sets up "
-            f"the object storage layer: median {warmup:.2f} s, not in the figures above). "
-            f"`store_media` hashes every byte (sha256 alone runs at {sha:.0f} MiB/s here) and writes "
-            "through `ObjectStoragePath` to a temporary name, then renames; the raw copy does neither. "
-            "The emulator serves from loopback, so the raw copy runs at page-cache speed, which is "
-            "the harshest baseline for the ratio; against a real storage host over a network the "
-            "download, not the hashing, bounds both.",
-            "",
-        ]
-    )
-    if not args.no_docs:
-        write_doc(section)
-        print(f"wrote the '{SECTION[3:]}' section of {DOC.relative_to(ROOT)}")
-    return 0 if rss_ok and speed_ok else 1
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1_100_000_000, help="media size in bytes")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--child", nargs=3, metavar=("MODE", "STATES", "FOLDER"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return 0
+    result = run(args.size, args.runs)
+    print(f"store_media first call in a process (small file, not in the figures): {result['warmup_s']:.2f} s")
+    print(format_result(result))
+    return 0
 
 
 if __name__ == "__main__":

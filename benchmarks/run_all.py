@@ -1,6 +1,12 @@
-"""Run every benchmark of the trigger and the polling schedule; print each figure next to its target.
+"""Run every benchmark of issue 6 and print each figure next to its target.
 
-Run: ``.venv/bin/python benchmarks/run_all.py [--n 1000] [--rounds 3] [--json FILE]``
+Run: ``make bench`` or ``.venv/bin/python benchmarks/run_all.py [--n 1000] [--rounds 3] [--json FILE]``
+
+1. the polling schedule, simulated (seconds);
+2. N waiting triggers against the emulator, over HTTPS (as the real service is) and plain HTTP: CPU per
+   poll next to the floor and naive baselines, RSS and connections per trigger, CPU share (~5 min each);
+3. media storage against a raw stream copy (~2 min);
+4. end-to-end latency with the real Airflow components (~4 min).
 """
 
 from __future__ import annotations
@@ -9,11 +15,20 @@ import argparse
 import json
 import pathlib
 import sys
+from typing import Any
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
+import bench_e2e  # noqa: E402
 import bench_schedule  # noqa: E402
+import bench_storage  # noqa: E402
 import bench_triggers  # noqa: E402
+
+PARTS = ("schedule", "https", "http", "storage", "e2e")
+
+
+def _log(line: str) -> None:
+    print(f"  {line}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,27 +36,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1000, help="waiting triggers (default 1000)")
     parser.add_argument("--rounds", type=int, default=3, help="repetitions; medians are reported")
     parser.add_argument("--trials", type=int, default=2000, help="schedule replays per case")
+    parser.add_argument("--storage-size", type=int, default=1_100_000_000, help="media file size, bytes")
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
+    parts = [part for part in args.only.split(",") if part]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}; choose from {','.join(PARTS)}")
 
-    print("== polling schedule (simulation) ==", flush=True)
-    schedule = bench_schedule.run(args.trials)
-    print(bench_schedule.format_table(schedule))
-    rows = bench_schedule.checks(schedule)
+    rows: list[tuple[str, str, str, bool]] = []
+    figures: dict[str, Any] = {}
+    if "schedule" in parts:
+        print("== polling schedule (simulation) ==", flush=True)
+        figures["schedule"] = bench_schedule.run(args.trials)
+        print(bench_schedule.format_table(figures["schedule"]))
+        rows += bench_schedule.checks(figures["schedule"])
+    for scheme in ("https", "http"):
+        if scheme in parts:
+            print(
+                f"\n== {args.n} waiting triggers over {scheme.upper()} ({args.rounds} rounds) ==", flush=True
+            )
+            figures[scheme] = bench_triggers.run(
+                n=args.n, rounds=args.rounds, log=_log, tls=scheme == "https"
+            )
+            print(bench_triggers.format_result(figures[scheme]))
+            rows += bench_triggers.checks(figures[scheme])
+    if "storage" in parts:
+        print("\n== media storage vs a raw stream copy ==", flush=True)
+        figures["storage"] = bench_storage.run(args.storage_size, args.rounds, log=_log)
+        print(bench_storage.format_result(figures["storage"]))
+        rows += bench_storage.checks(figures["storage"])
+    if "e2e" in parts:
+        print("\n== end to end on the real Airflow components ==", flush=True)
+        figures["e2e"] = bench_e2e.run(log=_log)
+        print(bench_e2e.format_result(figures["e2e"]))
+        rows += bench_e2e.checks(figures["e2e"])
+
+    print("\n== summary ==")
     for figure, value, target, passed in rows:
         print(f"{'PASS' if passed else 'MISS'}  {figure}: {value}  (target {target})")
-
-    print(f"\n== {args.n} waiting triggers against the emulator ({args.rounds} rounds) ==", flush=True)
-    triggers = bench_triggers.run(
-        n=args.n, rounds=args.rounds, log=lambda line: print(f"  {line}", file=sys.stderr, flush=True)
-    )
-    print(bench_triggers.format_result(triggers))
-    rows += bench_triggers.checks(triggers)
-
     missed = [row for row in rows if not row[3]]
     print(f"\n{len(rows) - len(missed)} of {len(rows)} targets met.")
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps({"schedule": schedule, "triggers": triggers}, indent=2))
+        pathlib.Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
     return 0
 
 

@@ -7,6 +7,8 @@ import json
 import math
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -18,12 +20,14 @@ def load(name: str):
     return module
 
 
-def test_trigger_benchmark_produces_its_figures(monkeypatch):
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_trigger_benchmark_produces_its_figures(monkeypatch, tls):
     bench = load("bench_triggers")
     monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", "")  # the benchmark points it at its own emulator
     result = bench.run(
-        n=5, rounds=1, rate=100.0, window=0.3, poll_interval=0.05, wait_window=0.3, in_process=True
+        n=5, rounds=1, rate=100.0, window=0.3, poll_interval=0.05, wait_window=0.3, in_process=True, tls=tls
     )
+    assert result["scheme"] == ("https" if tls else "http")
     summary = result["summary"]
     for key in (
         "floor_cpu_per_poll_us",
@@ -37,6 +41,15 @@ def test_trigger_benchmark_produces_its_figures(monkeypatch):
     rows = bench.checks(result)
     assert len(rows) == 5 and all(len(row) == 4 for row in rows)
     assert "load average" in bench.format_result(result)
+
+
+def test_storage_benchmark_produces_its_figures():
+    bench = load("bench_storage")
+    result = bench.run(size=3_000_000, runs=1, log=lambda _line: None)
+    assert result["per_run"]["store"][0]["bytes"] == 3_000_000
+    rows = bench.checks(result)
+    assert len(rows) == 2 and all(len(row) == 4 for row in rows)
+    assert "store_media throughput" in bench.format_result(result)
 
 
 def test_schedule_benchmark_produces_its_figures():
