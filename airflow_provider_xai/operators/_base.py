@@ -46,6 +46,8 @@ class XaiWaitMixin:
     output_path: Any
     _first_delay: float
     _timeout_seconds: float
+    #: failed status polls in a row that end a wait (the sensor makes it a parameter)
+    max_consecutive_failures: int = 5
     if TYPE_CHECKING:  # provided by BaseOperator
         log: Any
 
@@ -70,7 +72,12 @@ class XaiWaitMixin:
         """Wait in the worker (blocking) or defer to the triggerer; return the result dict."""
         if self.deferrable:
             return self.defer_wait(context, xai_task_id, request)
-        result = self.hook.wait(xai_task_id, poll_interval=self._first_delay, timeout=self._timeout_seconds)
+        result = self.hook.wait(
+            xai_task_id,
+            poll_interval=self._first_delay,
+            timeout=self._timeout_seconds,
+            max_consecutive_failures=self.max_consecutive_failures,
+        )
         return self.finish(context, result, request)
 
     def defer_wait(self, context: Context, xai_task_id: str, request: dict | None) -> dict[str, Any]:
@@ -92,6 +99,7 @@ class XaiWaitMixin:
             poll_interval=self._first_delay,
             started_at=started,
             deadline=started + self._timeout_seconds,
+            max_consecutive_failures=self.max_consecutive_failures,
         )
         self.defer(
             trigger=trigger,

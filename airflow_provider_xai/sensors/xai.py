@@ -40,8 +40,8 @@ class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
     :param poke_interval: seconds before the first poll, in both modes; later polls back off.
     :param timeout: how long to wait, in seconds.
     :param output_path: folder URI or ``ObjectStoragePath`` where the media are stored (templated).
-    :param max_consecutive_failures: failed polls in a row that end a poke-mode wait (within one
-        ``execute``; see above for reschedule mode).
+    :param max_consecutive_failures: failed polls in a row that end the wait: in the trigger when
+        deferrable, within one ``execute`` in poke mode (see above for reschedule mode).
     """
 
     template_fields: Sequence[str] = ("xai_task_id", "output_path")

@@ -145,3 +145,15 @@ def test_reschedule_mode_starts_every_poke_afresh(flaky):
         with pytest.raises(AirflowRescheduleException):
             op.execute({"ti": _RescheduleTI()})
     assert op._tracker is not None and op._tracker.failures == 1
+
+
+def test_the_deferred_sensor_gives_its_failure_limit_to_the_trigger(xai_conn, context):
+    task_id = XaiHook().submit_image("a fox")
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor(task_id, max_consecutive_failures=2).execute(context)
+    assert deferred.value.trigger.serialize()[1]["max_consecutive_failures"] == 2
+    xai_conn.script_faults("GET /xai/tasks", ["503json", "503json", "503json"])
+    with pytest.raises(XaiWaitAbortedError, match="after 2 failed status polls"):
+        sensor(task_id, max_consecutive_failures=2).execute_complete(
+            context, run_trigger(deferred.value.trigger), **deferred.value.kwargs
+        )
