@@ -25,7 +25,15 @@ def test_trigger_benchmark_produces_its_figures(monkeypatch, tls):
     bench = load("bench_triggers")
     monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", "")  # the benchmark points it at its own emulator
     result = bench.run(
-        n=5, rounds=1, rate=100.0, window=0.3, poll_interval=0.05, wait_window=0.3, in_process=True, tls=tls
+        n=5,
+        rounds=1,
+        rate=100.0,
+        window=0.3,
+        poll_interval=0.05,
+        wait_window=0.3,
+        in_process=True,
+        tls=tls,
+        video_first_delay=0.1,
     )
     assert result["scheme"] == ("https" if tls else "http")
     summary = result["summary"]
@@ -36,10 +44,12 @@ def test_trigger_benchmark_produces_its_figures(monkeypatch, tls):
         "rss_per_trigger_kb",
         "connections_per_trigger",
         "cpu_share_pct",
+        "video_cpu_share_pct",
+        "steady_cpu_share_pct",
     ):
         assert isinstance(summary[key], float) and not math.isnan(summary[key]), key
     rows = bench.checks(result)
-    assert len(rows) == 5 and all(len(row) == 4 for row in rows)
+    assert len(rows) == 7 and all(len(row) == 4 for row in rows)
     assert "load average" in bench.format_result(result)
 
 
