@@ -122,7 +122,7 @@ class PollPolicy:
         delay = slot - elapsed - random.uniform(0.0, self.jitter_for(previous, slot))
         if failures:
             cap = max(self.max_delay, self.first_delay)
-            delay = max(delay, min(cap, self.first_delay * 2 ** min(failures, 16)))
+            delay = max(delay, backoff(failures, first=self.first_delay, cap=cap, jitter=0.0))
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.max_retry_after))
         return max(delay, 0.0)
