@@ -85,13 +85,20 @@ class PollPolicy:
         """Return the nominal interval that follows a poll ``moment`` seconds into the wait."""
         return min(max(self.max_delay, self.first_delay), max(self.first_delay, self.growth * moment))
 
-    def next_slot(self, elapsed: float) -> tuple[float, float]:
+    def next_slot(self, elapsed: float, start: tuple[float, float] | None = None) -> tuple[float, float]:
         """Return the nominal poll times (previous, next) around ``elapsed``.
 
         A slot whose early window (:meth:`early`) has begun counts as reached, so that an early poll is
         not repeated.
+
+        :param start: an earlier answer of this policy: the walk over the slots resumes from it rather
+            than from the beginning (the same answer, without walking every slot on every poll). It is
+            ignored when its previous slot lies after ``elapsed`` (a wall clock set back).
         """
-        previous, slot = 0.0, max(self.first_delay, 1e-3)
+        if start is not None and start[0] <= elapsed:
+            previous, slot = start
+        else:
+            previous, slot = 0.0, max(self.first_delay, 1e-3)
         while slot - self.early(previous, slot) - EARLY_WAKE <= elapsed:
             previous, slot = slot, slot + max(self.interval_after(slot), 1e-3)
         return previous, slot
@@ -111,14 +118,21 @@ class PollPolicy:
         """Return the most that the poll of ``slot`` can come before it (jitter, then coalescing)."""
         return self.jitter_for(previous, slot) + self._coalesce_for(slot - previous)
 
-    def delay(self, elapsed: float, failures: int = 0, retry_after: float | None = None) -> float:
+    def delay(
+        self,
+        elapsed: float,
+        failures: int = 0,
+        retry_after: float | None = None,
+        slots: tuple[float, float] | None = None,
+    ) -> float:
         """Return the seconds to wait before the next poll.
 
         :param elapsed: seconds since the wait began.
         :param failures: failed polls in a row so far (then the first delay doubles with each).
         :param retry_after: what the service asked for, honoured up to ``max_retry_after``.
+        :param slots: :meth:`next_slot` for ``elapsed``, when the caller has it already.
         """
-        previous, slot = self.next_slot(elapsed)
+        previous, slot = slots if slots is not None else self.next_slot(elapsed)
         delay = slot - elapsed - random.uniform(0.0, self.jitter_for(previous, slot))
         if failures:
             cap = max(self.max_delay, self.first_delay)
@@ -247,6 +261,7 @@ class PollTracker:
     last_error: str | None = None
     polls: int = 0
     _warned: set[str] = field(default_factory=set)
+    _slots: tuple[float, float] | None = None  # the last next_slot answer, where the next walk resumes
 
     def first_step(self, now: float) -> PollStep:
         """Return the step before the first poll: sleep the first delay (shorter near the deadline)."""
@@ -283,7 +298,9 @@ class PollTracker:
     def _next(self, now: float, retry_after: float | None = None, warning: str | None = None) -> PollStep:
         if self.deadline is not None and now >= self.deadline:
             return PollStep(result=self.timeout_result(now))
-        delay = self.policy.delay(now - self.started_at, self.failures, retry_after)
+        elapsed = now - self.started_at
+        self._slots = self.policy.next_slot(elapsed, self._slots)
+        delay = self.policy.delay(elapsed, self.failures, retry_after, self._slots)
         if retry_after is None:  # never earlier than the service asked
             delay = self.policy.coalesced(now, delay)
         if self.deadline is not None:

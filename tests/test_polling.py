@@ -639,3 +639,20 @@ def test_a_wake_up_slightly_early_counts_as_its_slot():
     assert t.first_step(T0).delay == 2.0
     step = t.on_state(RUNNING, T0 + 2.0 - 0.001)
     assert step.delay == pytest.approx(2.001)
+
+
+@pytest.mark.parametrize("first_delay", [1.0, 2.0, 10.0])
+def test_resuming_the_slot_walk_gives_the_same_answer(first_delay):
+    policy = PollPolicy(first_delay=first_delay)
+    hint = None
+    for elapsed in [0.0, 0.5, 3.0, 9.99, 50.0, 123.4, 600.0, 3600.0, 3599.0, 7200.0]:
+        hint = policy.next_slot(elapsed, hint)
+        assert hint == policy.next_slot(elapsed)
+
+
+def test_the_tracker_resumes_the_slot_walk_and_polls_as_before():
+    plain = exact(first_delay=2.0)
+    t = PollTracker("t", plain, started_at=T0)
+    t.first_step(T0)
+    for elapsed in (2.0, 4.0, 30.0, 400.0, 3600.0):
+        assert t.on_state(RUNNING, T0 + elapsed).delay == pytest.approx(plain.delay(elapsed))
