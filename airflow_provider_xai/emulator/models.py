@@ -152,7 +152,7 @@ class Backend:
             size = task.directives.size if task.directives.size is not None else self.config["media_size"]
             natural = task.media_cache.get(index)
         if natural is None:
-            natural = self._render(task, index)
+            natural = self._render(task, index, sized=size is not None)
             with self._lock:
                 task.media_cache[index] = natural
         if task.kind == "image":
@@ -160,7 +160,8 @@ class Backend:
         return media.mp4_file(natural, size)
 
     @staticmethod
-    def _render(task: Task, index: int) -> bytes:
+    def _render(task: Task, index: int, sized: bool = False) -> bytes:
+        """Return a media file's natural bytes: a JPEG, a playable MP4, or (``sized``) an MP4 header."""
         body = task.body
         aspect = body.get("aspectRatio", LIMITS["default_aspect_ratio"])
         if task.kind == "image":
@@ -182,7 +183,8 @@ class Backend:
             f"reference: {body['images'][0]}" if body.get("images") else "text-to-video",
             f"taskId {task.task_id}",
         ]
-        playable = None if task.directives.size else media.render_mp4(width, height, duration, lines)
+        # a file served at a set size is a header and filler: encoding a real video for it would be waste
+        playable = None if sized else media.render_mp4(width, height, duration, lines)
         if playable:
             return playable
         note = {"taskId": task.task_id, "request": body, "width": width, "height": height}
