@@ -199,11 +199,11 @@ def result_dict(state: TaskState, request: dict | None, outputs: list[str]) -> d
 
 def usage_of(state: TaskState, request: dict | None, context: Context) -> dict[str, Any]:
     """Return the usage figures of a delivered task: media count, video seconds requested, try number."""
-    ti = context.get("ti")
-    video = model_of(state, request) == VIDEO_MODEL
-    seconds = (request or {}).get("duration", DEFAULT_VIDEO_SECONDS) if video else 0
+    seconds: int | None = 0
+    if model_of(state, request) == VIDEO_MODEL:  # unknown when the request is (a sensor's task)
+        seconds = request.get("duration", DEFAULT_VIDEO_SECONDS) if request is not None else None
     return {
         "media_count": len(state.media_urls),
-        "video_seconds": seconds if request is not None or not video else None,
-        "try_number": getattr(ti, "try_number", None),
+        "video_seconds": seconds,
+        "try_number": getattr(context.get("ti"), "try_number", None),
     }

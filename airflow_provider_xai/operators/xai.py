@@ -95,14 +95,15 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
 
     def on_delivered(self, context: Context, xai_task_id: str) -> None:
         """Mark the remote task delivered, so that clearing this task generates anew."""
-        RemoteTaskLedger.for_context(context, enabled=self.reattach_on_retry, log=None).mark(
-            xai_task_id, "delivered"
-        )
+        self._mark_remote(context, xai_task_id, "delivered")
 
     def on_expired(self, context: Context, xai_task_id: str) -> None:
         """Mark the remote task's media expired, so that the next try submits anew."""
+        self._mark_remote(context, xai_task_id, "expired")
+
+    def _mark_remote(self, context: Context, xai_task_id: str, status: str) -> None:
         RemoteTaskLedger.for_context(context, enabled=self.reattach_on_retry, log=None).mark(
-            xai_task_id, "expired"
+            xai_task_id, status
         )
 
     def on_kill(self) -> None:
