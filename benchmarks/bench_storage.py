@@ -130,11 +130,10 @@ def finished_task(url: str, size: int) -> dict:
         {"conn_type": "xai", "host": url, "password": "sk-bench"}
     )
     from airflow_provider_xai.hooks.xai import XaiHook
+    from airflow_provider_xai.protocol import build_image_request
 
     hook = XaiHook()
-    request = __import__("airflow_provider_xai.protocol", fromlist=["x"]).build_image_request(
-        f"a benchmark picture [xai:size={size}]"
-    )
+    request = build_image_request(f"a benchmark picture [xai:size={size}]")
     state = hook.wait_for_task(hook.submit(request), poll_interval=0.05, timeout=60)
     return state.to_event()
 
