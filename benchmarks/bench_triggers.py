@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -35,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 MODES = ("floor", "naive", "ours")
@@ -201,39 +202,38 @@ def _naive_waiter(interval: float, counter: Counter, tls: ssl.SSLContext | bool 
     return wait
 
 
+async def _drive(trigger: Any) -> None:
+    """Run a trigger to its first event, as the triggerer would."""
+    async for _event in trigger.run():
+        return
+
+
 def _ours_waiter(interval: float):
     from airflow_provider_xai.triggers.xai import XaiTaskTrigger
 
     async def wait(task_id: str) -> None:
-        trigger = XaiTaskTrigger(xai_task_id=task_id, poll_interval=interval, max_poll_interval=interval)
-        async for _event in trigger.run():
-            return
+        await _drive(XaiTaskTrigger(xai_task_id=task_id, poll_interval=interval, max_poll_interval=interval))
 
     return wait
 
 
-class _CountingHook:
+@contextlib.contextmanager
+def _counting(counter: Counter) -> Iterator[None]:
     """Count the trigger's polls by wrapping ``XaiHook.aget_task`` (one call and one addition)."""
+    from airflow_provider_xai.hooks.xai import XaiHook
 
-    def __init__(self, counter: Counter) -> None:
-        from airflow_provider_xai.hooks.xai import XaiHook
+    original = XaiHook.aget_task
 
-        self.hook_class = XaiHook
-        self.original = XaiHook.aget_task
-        self.counter = counter
+    async def aget_task(hook: Any, xai_task_id: str, session: Any = None) -> Any:
+        state = await original(hook, xai_task_id, session)
+        counter.polls += 1
+        return state
 
-    def __enter__(self) -> None:
-        original, counter = self.original, self.counter
-
-        async def aget_task(hook: Any, xai_task_id: str, session: Any = None) -> Any:
-            state = await original(hook, xai_task_id, session)
-            counter.polls += 1
-            return state
-
-        self.hook_class.aget_task = aget_task
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.hook_class.aget_task = self.original
+    XaiHook.aget_task = aget_task  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        XaiHook.aget_task = original  # type: ignore[method-assign]
 
 
 async def _spread(waiters: list[Awaitable[None]], interval: float) -> list[asyncio.Task]:
@@ -270,19 +270,15 @@ async def _measure_mode(mode: str, url: str, ids: list[str], interval: float, wi
         wait = _naive_waiter(interval, counter, tls)
     else:
         wait = _ours_waiter(interval)
-    counting = _CountingHook(counter) if mode == "ours" else None
-    if counting:
-        counting.__enter__()
     try:
-        tasks = await _spread([wait(task_id) for task_id in ids], interval)
-        await asyncio.sleep(2.2 * interval + 0.2)  # every waiter started and polled at least once
-        polls0, cpu0, wall0 = counter.polls, cpu_seconds(), time.perf_counter()
-        await asyncio.sleep(window)
-        polls1, cpu1, wall1 = counter.polls, cpu_seconds(), time.perf_counter()
-        await _cancel(tasks)
+        with _counting(counter) if mode == "ours" else contextlib.nullcontext():
+            tasks = await _spread([wait(task_id) for task_id in ids], interval)
+            await asyncio.sleep(2.2 * interval + 0.2)  # every waiter started and polled at least once
+            polls0, cpu0, wall0 = counter.polls, cpu_seconds(), time.perf_counter()
+            await asyncio.sleep(window)
+            polls1, cpu1, wall1 = counter.polls, cpu_seconds(), time.perf_counter()
+            await _cancel(tasks)
     finally:
-        if counting:
-            counting.__exit__()
         if session is not None:
             await session.close()
     polls = polls1 - polls0
@@ -303,9 +299,7 @@ async def _measure_waiting(
     import aiohttp
 
     from airflow_provider_xai.hooks import _pool
-    from airflow_provider_xai.triggers.xai import XaiTaskTrigger
 
-    counter = Counter()
     connections = Counter()
 
     async def on_connection_create_end(*_args: object) -> None:
@@ -314,40 +308,23 @@ async def _measure_waiting(
     trace = aiohttp.TraceConfig()
     trace.on_connection_create_end.append(on_connection_create_end)
     _pool.TRACE_CONFIGS.append(trace)
+    rss: dict[str, int] = {}
 
-    async def drive(trigger: XaiTaskTrigger) -> None:
-        async for _event in trigger.run():
-            return
+    def settled() -> None:  # every trigger has polled once: the RSS of N waiting triggers
+        gc.collect()
+        rss["waiting"] = rss_bytes()
 
     gc.collect()
-    rss0 = rss_bytes()
+    rss["before"] = rss_bytes()
     try:
-        with _counting(counter):
-            now = time.time()
-            tasks = [
-                asyncio.ensure_future(
-                    drive(XaiTaskTrigger(xai_task_id=task_id, poll_interval=poll_interval, started_at=now))
-                )
-                for task_id in ids
-            ]
-            # every trigger has polled once (first delay plus its jitter), then settle
-            while counter.polls < len(ids):
-                await asyncio.sleep(0.05)
-            gc.collect()
-            rss1 = rss_bytes()
-            polls0, cpu0, wall0 = counter.polls, cpu_seconds(), time.perf_counter()
-            await asyncio.sleep(window)
-            polls1, cpu1, wall1 = counter.polls, cpu_seconds(), time.perf_counter()
-            await _cancel(tasks)
+        fresh = await _cpu_share(ids, poll_interval, 0.0, window, settled=settled)
     finally:
         _pool.TRACE_CONFIGS.remove(trace)
     result = {
-        "rss_per_trigger_kb": (rss1 - rss0) / len(ids) / 1024,
+        "rss_per_trigger_kb": (rss["waiting"] - rss["before"]) / len(ids) / 1024,
         "connections": connections.polls,
         "connections_per_trigger": connections.polls / len(ids),
-        "polls": polls1 - polls0,
-        "polls_per_s": (polls1 - polls0) / (wall1 - wall0),
-        "cpu_share_pct": 100.0 * (cpu1 - cpu0) / (wall1 - wall0),
+        **fresh,
     }
     # the CPU share of the same N waiting tasks in two other situations, over the same shared pool
     for name, first_delay, ages in (
@@ -365,26 +342,29 @@ async def _measure_waiting(
 STEADY_AGES = 600.0
 
 
-async def _cpu_share(ids: list[str], first_delay: float, ages: float, window: float) -> dict[str, float]:
-    """Return the CPU share of N waiting triggers whose waits began up to ``ages`` seconds ago.
+async def _cpu_share(
+    ids: list[str],
+    first_delay: float,
+    ages: float,
+    window: float,
+    settled: Callable[[], None] = lambda: None,
+) -> dict[str, float]:
+    """Return the polls and CPU share of N waiting triggers whose waits began up to ``ages`` seconds ago.
 
     With ``ages`` 0 they all begin now and the window starts once each has polled; otherwise the start
     times are spread uniformly over the past ``ages`` seconds (each trigger at its own point of the
     schedule), and the window starts after one first delay.
+
+    :param settled: called just before the window starts.
     """
     from airflow_provider_xai.triggers.xai import XaiTaskTrigger
 
     counter = Counter()
-
-    async def drive(trigger: XaiTaskTrigger) -> None:
-        async for _event in trigger.run():
-            return
-
     with _counting(counter):
         now = time.time()
         tasks = [
             asyncio.ensure_future(
-                drive(
+                _drive(
                     XaiTaskTrigger(
                         xai_task_id=task_id,
                         poll_interval=first_delay,
@@ -399,11 +379,13 @@ async def _cpu_share(ids: list[str], first_delay: float, ages: float, window: fl
         else:
             while counter.polls < len(ids):
                 await asyncio.sleep(0.05)
+        settled()
         polls0, cpu0, wall0 = counter.polls, cpu_seconds(), time.perf_counter()
         await asyncio.sleep(window)
         polls1, cpu1, wall1 = counter.polls, cpu_seconds(), time.perf_counter()
         await _cancel(tasks)
     return {
+        "polls": polls1 - polls0,
         "polls_per_s": (polls1 - polls0) / (wall1 - wall0),
         "cpu_share_pct": 100.0 * (cpu1 - cpu0) / (wall1 - wall0),
     }
@@ -455,17 +437,6 @@ def waiting_child(ids_file: str, poll_interval: float, window: float, video_firs
         json.dumps(asyncio.run(_measure_waiting(ids, poll_interval, window, video_first_delay))), flush=True
     )
     return 0
-
-
-class _counting:  # noqa: N801 - a context manager used like a function
-    def __init__(self, counter: Counter) -> None:
-        self.inner = _CountingHook(counter)
-
-    def __enter__(self) -> None:
-        self.inner.__enter__()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.inner.__exit__()
 
 
 # --------------------------------------------------------------------------------------------------
