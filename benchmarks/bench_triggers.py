@@ -467,6 +467,7 @@ def run(
         "interval_s": interval,
         "window_s": window,
         "poll_interval_s": poll_interval,
+        "video_first_delay_s": video_first_delay,
         "wait_window_s": wait_window,
         "scheme": "https" if tls else "http",
         "machine_before": machine(),
@@ -556,13 +557,14 @@ def checks(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             s["connections_max"] <= n,
         ),
         (
-            f"CPU share of one core, {n} waiting triggers, all fresh at 5 s (worst case)",
+            f"CPU share of one core, {n} waiting triggers, all fresh at "
+            f"{result['poll_interval_s']:g} s (worst case)",
             f"{s['cpu_share_pct']:.1f}% ({s['polls_per_s']:.0f} polls/s)",
             "< 10%",
             s["cpu_share_pct"] < 10.0,
         ),
         (
-            f"CPU share of one core, {n} waiting videos (first poll 10 s)",
+            f"CPU share of one core, {n} waiting videos (first poll {result['video_first_delay_s']:g} s)",
             f"{s['video_cpu_share_pct']:.1f}% ({s['video_polls_per_s']:.0f} polls/s)",
             "< 10%",
             s["video_cpu_share_pct"] < 10.0,
