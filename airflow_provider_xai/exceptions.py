@@ -16,15 +16,23 @@ class XaiInvalidRequestError(XaiError, ValueError):
     :param parameter: the name of the offending parameter, as the user wrote it.
     :param value: the value it had (after templating).
     :param allowed: what the parameter accepts.
+    :param api: the API of the connection (``"gateway"`` or ``"xai"``), named in the message when given.
     """
 
-    def __init__(self, parameter: str, value: object, allowed: str) -> None:
+    def __init__(self, parameter: str, value: object, allowed: str, *, api: str | None = None) -> None:
         self.parameter = parameter
         self.value = value
         self.allowed = allowed
+        self.api = api
+        where = f" on {API_LABELS.get(api, repr(api))}" if api else ""
         super().__init__(
-            f"Invalid {parameter}: {_show(value)}. Allowed: {allowed}. Nothing was sent to the service."
+            f"Invalid {parameter}: {_show(value)}. Allowed{where}: {allowed}. "
+            "Nothing was sent to the service."
         )
+
+
+#: how messages name each API
+API_LABELS = {"gateway": "the task gateway (api='gateway')", "xai": "xAI's own API (api='xai')"}
 
 
 class XaiTransientError(XaiError):

@@ -213,8 +213,11 @@ class WaitResult:
             status_code=event.get("status_code") if isinstance(event.get("status_code"), int) else None,
         )
 
-    def resolve(self) -> TaskState:
-        """Return the finished state on success; raise the one error of every other ending."""
+    def resolve(self, *, uploaded: bool = False) -> TaskState:
+        """Return the finished state on success; raise the one error of every other ending.
+
+        :param uploaded: the service uploads the media itself, so no media URL is needed.
+        """
         if self.reason is WaitEnd.TIMEOUT:
             raise XaiWaitTimeoutError(self.message)
         if self.reason is WaitEnd.ABORTED:
@@ -223,7 +226,7 @@ class WaitResult:
             raise error_for_status(self.status_code, self.message)
         if self.state is None:
             raise XaiError(f"The wait for xAI task {self.xai_task_id} ended without a state.")
-        outcome = outcome_of(self.state)
+        outcome = outcome_of(self.state, uploaded=uploaded)
         if outcome is Outcome.SUCCESS:
             return self.state
         if outcome is Outcome.FAILURE:

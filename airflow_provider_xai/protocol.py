@@ -9,6 +9,7 @@ classification and the decision about what a remote status means.
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -61,16 +62,65 @@ class SubmitRequest:
     :param path: the endpoint path.
     :param body: the JSON body, exactly as the contract wants it.
     :param warnings: notes for the user (parameters that have no effect and were not sent).
+    :param api: the API the request is for (``"gateway"`` or ``"xai"``).
+    :param synchronous: the answer holds the media themselves (images on xAI's API): nothing to wait for.
+    :param kind: ``"image"`` or ``"video"``.
+    :param delivery: ``"download"`` (the worker fetches the media) or ``"upload"`` (the service PUTs the
+        video to a signed URL of the final object).
     """
 
     path: str
     body: dict[str, Any]
     warnings: tuple[str, ...] = ()
+    api: str = "gateway"
+    synchronous: bool = False
+    kind: str = "image"
+    delivery: str = "download"
 
     @property
     def model(self) -> str:
         """Return the model named in the body."""
         return self.body["model"]
+
+
+@dataclass(frozen=True)
+class ImageParams:
+    """The parameters of an image request as the user gave them (rendered, not yet validated)."""
+
+    prompt: object
+    aspect_ratio: object = None
+    image_url: object = None
+    model: object = None
+    n: object = None
+    image_urls: object = None
+    resolution: object = None
+    quality: object = None
+
+
+@dataclass(frozen=True)
+class VideoParams:
+    """The parameters of a video request as the user gave them (rendered, not yet validated).
+
+    :param output_scheme: the scheme of the task's ``output_path`` (``"s3"``, ``"file"``...), or ``None``
+        without one: whether the service can upload the video there decides ``delivery="auto"``.
+    """
+
+    prompt: object
+    duration: object = None
+    aspect_ratio: object = None
+    resolution: object = None
+    image_url: object = None
+    model: object = None
+    reference_image_urls: object = None
+    video_url: object = None
+    video_operation: object = None
+    delivery: object = "auto"
+    output_scheme: str | None = None
+
+
+#: output schemes whose objects the provider can sign a PUT URL for (the service uploads there)
+UPLOADABLE_SCHEMES = ("s3",)
+DELIVERIES = ("auto", "upload", "download")
 
 
 def validate_prompt(prompt: object, limits: Limits = LIMITS) -> str:
@@ -112,12 +162,23 @@ def validate_duration(duration: object, limits: Limits = LIMITS) -> int | None:
     if duration is None:
         return None
     number = duration.total_seconds() if hasattr(duration, "total_seconds") else duration
+    number = whole_number(number)
     if isinstance(number, float) and number.is_integer():
         number = int(number)
     if isinstance(number, bool) or not isinstance(number, int) or number not in limits.durations:
-        allowed = f"a number of seconds, one of {', '.join(map(str, limits.durations))} (not a string)"
+        allowed = f"a whole number of seconds, one of {', '.join(map(str, limits.durations))}"
         raise XaiInvalidRequestError("duration", duration, allowed)
     return number
+
+
+def whole_number(value: object) -> object:
+    """Return the int a whole-number string stands for (what a template renders, e.g. ``"10"``).
+
+    Anything else comes back unchanged, for the caller to accept or refuse.
+    """
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
 
 
 def validate_resolution(resolution: object, limits: Limits = LIMITS) -> str | None:
@@ -144,7 +205,7 @@ def build_image_request(
             warnings.append(_ignored_with_reference("aspect_ratio", ratio, "the reference image's size"))
     elif ratio:
         body["aspectRatio"] = ratio
-    return SubmitRequest(IMAGES_PATH, body, tuple(warnings))
+    return SubmitRequest(IMAGES_PATH, body, tuple(warnings), kind="image")
 
 
 def build_video_request(
@@ -175,7 +236,7 @@ def build_video_request(
             body["aspectRatio"] = ratio
         if res:
             body["resolution"] = res
-    return SubmitRequest(VIDEOS_PATH, body, tuple(warnings))
+    return SubmitRequest(VIDEOS_PATH, body, tuple(warnings), kind="video")
 
 
 def is_http_url(value: object, limits: Limits = LIMITS) -> bool:
@@ -211,6 +272,8 @@ class TaskStatus(str, Enum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     TIMEOUT = "timeout"
+    #: xAI's API: the request expired before it finished
+    EXPIRED = "expired"
 
     @property
     def is_terminal(self) -> bool:
@@ -233,7 +296,9 @@ class TaskStatus(str, Enum):
             return None
 
 
-_TERMINAL = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.TIMEOUT})
+_TERMINAL = frozenset(
+    {TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.TIMEOUT, TaskStatus.EXPIRED}
+)
 
 
 def unwrap_envelope(body: object) -> object:
@@ -309,6 +374,10 @@ class TaskState:
     trace_id: str | None = None
     created_at: str | None = None
     finished_at: str | None = None
+    #: the API that reported the state (``"gateway"`` or ``"xai"``)
+    api: str = "gateway"
+    #: what the service billed, in USD (``None`` where it gives no figure)
+    cost_usd: float | None = None
 
     @classmethod
     def from_response(cls, body: object, xai_task_id: str) -> TaskState:
@@ -355,6 +424,8 @@ class TaskState:
             "trace_id": self.trace_id,
             "created_at": self.created_at,
             "finished_at": self.finished_at,
+            "api": self.api,
+            "cost_usd": self.cost_usd,
         }
 
     @classmethod
@@ -372,7 +443,15 @@ class TaskState:
             trace_id=data.get("trace_id"),
             created_at=data.get("created_at"),
             finished_at=data.get("finished_at"),
+            api=str(data.get("api") or "gateway"),
+            cost_usd=_number_or_none(data.get("cost_usd")),
         )
+
+
+def _number_or_none(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -386,12 +465,17 @@ class Outcome(str, Enum):
     FAILURE = "failure"
 
 
-def outcome_of(state: TaskState) -> Outcome:
-    """Decide whether to keep waiting, succeed or fail, for every status the service may report."""
+def outcome_of(state: TaskState, *, uploaded: bool = False) -> Outcome:
+    """Decide whether to keep waiting, succeed or fail, for every status the service may report.
+
+    :param state: what the service said.
+    :param uploaded: the service delivers the media itself (a signed upload URL), so a completed task
+        needs no media URL to succeed.
+    """
     status = state.known_status
     if status is None or not status.is_terminal:
         return Outcome.WAIT
-    if status.is_success and state.media_urls:
+    if status.is_success and (state.media_urls or uploaded):
         return Outcome.SUCCESS
     return Outcome.FAILURE
 
@@ -458,12 +542,28 @@ def error_detail(body_text: str | None, limit: int = 300) -> str:
         payload = json.loads(body_text)
     except ValueError:
         payload = None
+    if isinstance(payload, Mapping) and isinstance(payload.get("error"), Mapping):
+        payload = payload["error"]  # xAI's nested form: {"error": {"message", "type", "code"}}
     if isinstance(payload, Mapping):
         for key in ("message", "error", "detail", "errorMessage"):
             if isinstance(payload.get(key), str) and payload[key]:
                 return payload[key][:limit]
     text = " ".join(body_text.split())
     return text[:limit] + ("..." if len(text) > limit else "")
+
+
+#: a masked fragment of a key, as xAI echoes it ("xa***4f"): never repeated in a message or a log
+_KEY_FRAGMENT = re.compile(r"[^\s:'\"]{0,12}\*{3,}[^\s.,'\"]{0,12}")
+
+
+def redact_key_fragments(text: str) -> str:
+    """Return ``text`` with every masked key fragment (``xa***4f``) replaced by ``***``."""
+    return _KEY_FRAGMENT.sub("***", text)
+
+
+def is_wrong_key_answer(status_code: int, detail: str) -> bool:
+    """Tell whether an answer is xAI's way of refusing a wrong key: 400 "Incorrect API key provided"."""
+    return status_code == 400 and "incorrect api key" in detail.lower()
 
 
 def classify_http_error(
@@ -474,17 +574,28 @@ def classify_http_error(
     conn_id: str,
     retry_after: str | None = None,
 ) -> XaiError:
-    """Turn an HTTP error answer into the right exception (transient ones are retryable while polling).
+    """Turn an HTTP error answer of either API into the right exception (transient ones are retryable).
 
     :param status_code: the HTTP status.
-    :param body_text: the answer's body, JSON or not.
+    :param body_text: the answer's body, JSON (flat or nested error) or not.
     :param what: what was asked, e.g. ``"GET /xai/tasks for task abc"``.
     :param conn_id: the Airflow connection id, named in auth errors (never the key).
     :param retry_after: the ``Retry-After`` header, if any.
     """
-    detail = error_detail(body_text)
+    detail = redact_key_fragments(error_detail(body_text))
+    if is_wrong_key_answer(status_code, detail):
+        return XaiAuthError(
+            f"The xAI service rejected the API key (400 Incorrect API key) for {what}. Check the API key "
+            f"(password) of Airflow connection {conn_id!r}.",
+            status_code=status_code,
+        )
     if status_code in (401, 403):
-        meaning = "rejected the API key" if status_code == 401 else "refused access (no access or no balance)"
+        meaning = (
+            "rejected the API key"
+            if status_code == 401
+            else "refused access (the key may not use this model, the team has no balance or credits, "
+            "or the content is blocked)"
+        )
         return XaiAuthError(
             f"The xAI service {meaning} ({status_code}) for {what}. Check the API key (password) of "
             f"Airflow connection {conn_id!r}. Service said: {detail}",
@@ -503,6 +614,11 @@ def classify_http_error(
         )
     if status_code == 404:
         return XaiNotFoundError(f"Not found (404) on {what}: {detail}", status_code=status_code)
+    if status_code == 422:
+        return XaiHttpError(
+            f"The xAI service refused {what} (422: a field of the wrong type or format): {detail}",
+            status_code=status_code,
+        )
     return XaiHttpError(f"The xAI service refused {what} ({status_code}): {detail}", status_code=status_code)
 
 

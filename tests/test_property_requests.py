@@ -43,6 +43,8 @@ def expected_body(prompt, duration, aspect_ratio, resolution, image_url):
         return None
     if aspect_ratio is not None and aspect_ratio not in RATIOS:
         return None
+    if isinstance(duration, str) and duration.strip().isdigit():
+        duration = int(duration)  # what a template renders: a whole-number string is the number
     if duration is not None and (isinstance(duration, (bool, str)) or duration not in (6, 10, 15)):
         return None
     if resolution is not None and (

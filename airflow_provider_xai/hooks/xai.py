@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
 import os
 import platform
 import random
 import ssl
 import time
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 import aiohttp
 import requests
@@ -23,6 +25,8 @@ from requests.adapters import HTTPAdapter
 from yarl import URL
 
 from airflow_provider_xai import __version__, protocol
+from airflow_provider_xai.apis import GATEWAY, XAI, ApiDialect, dialect_for
+from airflow_provider_xai.apis.xai import LOCAL_ID_PREFIX
 from airflow_provider_xai.exceptions import (
     XaiConnectionError,
     XaiError,
@@ -33,7 +37,7 @@ from airflow_provider_xai.exceptions import (
 )
 from airflow_provider_xai.hooks._pool import leased_session
 from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitResult, backoff
-from airflow_provider_xai.protocol import SubmitRequest, TaskState
+from airflow_provider_xai.protocol import ImageParams, SubmitRequest, TaskState, VideoParams
 
 USER_AGENT = f"airflow-provider-xai/{__version__} (python/{platform.python_version()})"
 CONNECT_TIMEOUT = 15.0
@@ -51,9 +55,18 @@ class ServiceSettings:
     api_key: str = ""
     ca_bundle: str | None = None
     verify: bool = True
+    api: str = GATEWAY
 
     def __repr__(self) -> str:
-        return f"ServiceSettings(base_url={self.base_url!r}, api_key='***', ca_bundle={self.ca_bundle!r})"
+        return (
+            f"ServiceSettings(base_url={self.base_url!r}, api={self.api!r}, api_key='***', "
+            f"ca_bundle={self.ca_bundle!r})"
+        )
+
+    @cached_property
+    def dialect(self) -> ApiDialect:
+        """Return what this connection's API needs (paths, limits, bodies, answers)."""
+        return dialect_for(self.api)
 
     @cached_property
     def headers(self) -> dict[str, str]:
@@ -76,23 +89,34 @@ class ServiceSettings:
         return ssl.create_default_context(cafile=self.ca_bundle) if self.ca_bundle else True
 
 
+def api_of(host: str, extra: Mapping[str, Any]) -> str:
+    """Return the API a connection names: its extra ``api``, else ``"xai"`` for a host of api.x.ai."""
+    api = extra.get("api")
+    if api not in (None, ""):
+        return str(api).strip().lower()
+    return XAI if urlsplit(host if "://" in host else f"https://{host}").hostname == "api.x.ai" else GATEWAY
+
+
 def settings_from_connection(conn: Any) -> ServiceSettings:
     """Build :class:`ServiceSettings` from an Airflow connection (host, password, extra)."""
     host = (conn.host or "").strip().rstrip("/")
+    extra = conn.extra_dejson if isinstance(conn.extra_dejson, Mapping) else {}
+    api = api_of(host, extra)
     if not host:
-        base_url = protocol.DEFAULT_BASE_URL
+        base_url = dialect_for(api).default_base_url
     elif "://" in host:
         base_url = host
     else:
         base_url = f"{conn.schema or 'https'}://{host}"
     if conn.port and base_url.count(":") < 2:
         base_url = f"{base_url}:{conn.port}"
-    extra = conn.extra_dejson if isinstance(conn.extra_dejson, Mapping) else {}
     ca_bundle = (
         extra.get("ca_bundle") or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
     )
     verify = str(extra.get("verify", True)).lower() not in ("false", "0", "no")
-    return ServiceSettings(base_url=base_url, api_key=conn.password or "", ca_bundle=ca_bundle, verify=verify)
+    return ServiceSettings(
+        base_url=base_url, api_key=conn.password or "", ca_bundle=ca_bundle, verify=verify, api=api
+    )
 
 
 class XaiHook(BaseHook):
@@ -115,6 +139,8 @@ class XaiHook(BaseHook):
         self._settings: ServiceSettings | None = None
         self._session: requests.Session | None = None
         self._task_urls: dict[str, URL] = {}
+        #: images that xAI's API generated synchronously through this hook, by the id the provider made
+        self._generated: dict[str, TaskState] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(xai_conn_id={self.xai_conn_id!r})"
@@ -148,7 +174,12 @@ class XaiHook(BaseHook):
     # ------------------------------------------------------------------------------------------
     # blocking I/O: the only lines that differ from the async path are the send and the sleep
     # ------------------------------------------------------------------------------------------
-    def _send(self, method: str, path: str, *, what: str, **kwargs) -> Any:
+    @property
+    def dialect(self) -> ApiDialect:
+        """Return the dialect of the connection's API (``"gateway"`` or ``"xai"``)."""
+        return self.settings.dialect
+
+    def _send(self, method: str, path: str, *, what: str, secrets: tuple[str, ...] = (), **kwargs) -> Any:
         settings = self.settings
         try:
             response = self.get_conn().request(
@@ -167,18 +198,52 @@ class XaiHook(BaseHook):
             response.headers.get("Retry-After"),
             what,
             self.xai_conn_id,
-            settings.api_key,
+            settings.dialect,
+            (settings.api_key, *secrets),
         )
 
-    def submit(self, request: SubmitRequest) -> str:
-        """Send a validated creation request and return the remote task id.
+    def submit(self, request: SubmitRequest, *, upload_url: str | None = None) -> str:
+        """Send a validated asynchronous request and return the remote id (taskId or request_id).
 
         Only a 429 or a refused connection is retried: then the service certainly created nothing.
+
+        :param request: the validated request.
+        :param upload_url: a signed PUT URL the service uploads the finished video to. It is a
+            credential: it is sent, and never logged or repeated in an error.
         """
+        body = self._post(request, upload_url)
+        task_id = self.dialect.parse_submit(body)
+        self.log.info("Submitted xAI %s request %s", request.model, task_id)
+        return task_id
+
+    def generate(self, request: SubmitRequest) -> TaskState:
+        """Send a synchronous request (images on xAI's API) and return its finished state.
+
+        The service gives no id, so the provider makes one; it names the files and the sidecar.
+        """
+        body = self._post(request, None)
+        xai_task_id = f"{LOCAL_ID_PREFIX}{uuid.uuid4().hex}"
+        finished = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        state = self.dialect.parse_generation(body, xai_task_id, finished)
+        self._generated[xai_task_id] = state
+        self.log.info(
+            "xAI generated %d image(s) with %s (cost %s USD); id %s",
+            len(state.media_urls),
+            request.model,
+            state.cost_usd,
+            xai_task_id,
+        )
+        return state
+
+    def _post(self, request: SubmitRequest, upload_url: str | None) -> Any:
         what = f"POST {request.path}"
+        json_body = request.body
+        if upload_url:
+            json_body = {**request.body, "output": {"upload_url": upload_url}}
+        secrets = (upload_url, urlsplit(upload_url).query) if upload_url else ()
         for attempt in range(self.submit_retries + 1):
             try:
-                body = self._send("POST", request.path, what=what, json=request.body)
+                return self._send("POST", request.path, what=what, secrets=secrets, json=json_body)
             except (XaiRateLimitedError, XaiConnectionError) as exc:
                 if getattr(exc, "request_sent", False):
                     raise XaiSubmissionUncertainError(
@@ -199,17 +264,30 @@ class XaiHook(BaseHook):
                 raise XaiSubmissionUncertainError(
                     protocol.uncertain_submission_message(what, str(exc))
                 ) from None
-            task_id = protocol.parse_task_id(body)
-            self.log.info("Submitted xAI %s task %s", request.model, task_id)
-            return task_id
         raise AssertionError("unreachable")  # pragma: no cover
 
     def submit_image(
-        self, prompt: str, *, aspect_ratio: str | None = None, image_url: str | None = None
+        self,
+        prompt: str,
+        *,
+        aspect_ratio: str | None = None,
+        image_url: str | None = None,
+        **xai_params: Any,
     ) -> str:
-        """Validate and submit a text-to-image or image-to-image request; return the remote taskId."""
-        request = protocol.build_image_request(prompt, aspect_ratio=aspect_ratio, image_url=image_url)
+        """Validate and send an image request; return its remote id.
+
+        On the task gateway this is the remote taskId. On xAI's API images are generated at once: the id
+        is one the provider makes, and :meth:`get_task` answers it from this hook.
+
+        :param xai_params: xAI's own parameters: ``model``, ``n``, ``image_urls``, ``resolution``,
+            ``quality``.
+        """
+        request = self.dialect.build_image(
+            ImageParams(prompt, aspect_ratio=aspect_ratio, image_url=image_url, **xai_params)
+        )
         self._log_warnings(request)
+        if request.synchronous:
+            return self.generate(request).xai_task_id
         return self.submit(request)
 
     def submit_video(
@@ -220,19 +298,38 @@ class XaiHook(BaseHook):
         aspect_ratio: str | None = None,
         resolution: str | None = None,
         image_url: str | None = None,
+        **xai_params: Any,
     ) -> str:
-        """Validate and submit a text-to-video or image-to-video request; return the remote taskId."""
-        request = protocol.build_video_request(
-            prompt, duration=duration, aspect_ratio=aspect_ratio, resolution=resolution, image_url=image_url
+        """Validate and submit a video request (text- or image-to-video, or on xAI an edit or extension).
+
+        :param xai_params: xAI's own parameters: ``model``, ``reference_image_urls``, ``video_url``,
+            ``video_operation``. The service's own download URL is used (no upload here: the operators
+            sign upload URLs).
+        """
+        request = self.dialect.build_video(
+            VideoParams(
+                prompt,
+                duration=duration,
+                aspect_ratio=aspect_ratio,
+                resolution=resolution,
+                image_url=image_url,
+                delivery="download",
+                **xai_params,
+            )
         )
         self._log_warnings(request)
         return self.submit(request)
 
     def get_task(self, xai_task_id: str) -> TaskState:
         """Return the current state of a remote task."""
-        what = f"GET {protocol.TASKS_PATH} for task {xai_task_id}"
-        body = self._send("GET", protocol.TASKS_PATH, what=what, params={"taskId": xai_task_id})
-        return TaskState.from_response(body, xai_task_id)
+        if xai_task_id in self._generated:
+            return self._generated[xai_task_id]
+        dialect = self.dialect
+        local = dialect.unknown_local_id(xai_task_id)
+        if local is not None:
+            raise local
+        body = self._send("GET", dialect.status_path(xai_task_id), what=_status_what(dialect, xai_task_id))
+        return dialect.parse_state(body, xai_task_id)
 
     def wait(
         self,
@@ -270,14 +367,43 @@ class XaiHook(BaseHook):
         return self.wait(xai_task_id, poll_interval=poll_interval, timeout=timeout).resolve()
 
     def test_connection(self) -> tuple[bool, str]:
-        """Prove that the service accepts the API key: ask for an unknown task and expect a 404."""
+        """Prove that the service accepts the API key, generating nothing billable.
+
+        xAI's API describes the key for free (``GET /v1/api-key``); the gateway is asked for an unknown
+        task and must answer its own JSON 404.
+        """
         try:
-            self.get_task("airflow-connection-test")
+            settings, dialect = self.settings, self.dialect
+            status, body = self._probe(dialect.key_check_path)
         except XaiError as exc:
-            if getattr(exc, "status_code", None) == 404:
-                return True, f"Connection to {self.settings.base_url} works and the API key is accepted."
             return False, str(exc)
-        return True, f"Connection to {self.settings.base_url} works and the API key is accepted."
+        verdict = dialect.check_key(status, body)
+        if verdict is None:
+            return False, (
+                f"{settings.base_url} answered {status} to {dialect.key_check_path}, which is not the "
+                f"answer of the {dialect.name} API: check the connection's base URL and its extra api."
+            )
+        ok, message = verdict
+        return ok, f"Connection to {settings.base_url} ({dialect.name} API): {message}."
+
+    def _probe(self, path: str) -> tuple[int, Any]:
+        """GET ``path``; return (status, JSON body) for 200 and 404, raise the classified error otherwise."""
+        try:
+            return 200, self._send("GET", path, what=f"GET {path}")
+        except XaiError as exc:
+            if getattr(exc, "status_code", None) != 404:
+                raise
+        settings = self.settings
+        response = self.get_conn().get(
+            settings.base_url + path,
+            headers=settings.headers,
+            timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+            verify=settings.requests_verify,
+        )
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, None
 
     # ------------------------------------------------------------------------------------------
     # async I/O for the trigger
@@ -297,11 +423,14 @@ class XaiHook(BaseHook):
             async with self.async_session() as leased:
                 return await self.aget_task(xai_task_id, leased)
         settings = self._settings or await self.asettings()
+        dialect = settings.dialect
         url = self._task_urls.get(xai_task_id)
         if url is None:  # built once per task: the hot loop of a waiting trigger does no URL work
-            query = urlencode({"taskId": xai_task_id})
+            local = dialect.unknown_local_id(xai_task_id)
+            if local is not None:
+                raise local
             url = self._task_urls[xai_task_id] = URL(
-                f"{settings.base_url}{protocol.TASKS_PATH}?{query}", encoded=True
+                f"{settings.base_url}{dialect.status_path(xai_task_id)}", encoded=True
             )
         try:
             async with session.get(url, headers=settings.headers) as response:
@@ -309,36 +438,45 @@ class XaiHook(BaseHook):
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise _connection_error(exc, what=_status_what(xai_task_id), sent=True) from None
+            raise _connection_error(exc, what=_status_what(dialect, xai_task_id), sent=True) from None
         # the hot path: one json.loads; anything else takes the slow path that classifies the answer
         try:
             body = json.loads(text) if status == 200 else None
         except ValueError:
             body = None
-        if body is None or protocol.envelope_error(body):
+        if body is None or dialect.answer_error(body):
+            what = _status_what(dialect, xai_task_id)
             body = _parse_answer(
-                status, text, retry_after, _status_what(xai_task_id), self.xai_conn_id, settings.api_key
+                status, text, retry_after, what, self.xai_conn_id, dialect, (settings.api_key,)
             )
-        return TaskState.from_response(body, xai_task_id)
+        return dialect.parse_state(body, xai_task_id)
 
     def _log_warnings(self, request: SubmitRequest) -> None:
         for warning in request.warnings:
             self.log.warning(warning)
 
 
-def _status_what(xai_task_id: str) -> str:
-    return f"GET {protocol.TASKS_PATH} for task {xai_task_id}"
+def _status_what(dialect: ApiDialect, xai_task_id: str) -> str:
+    return f"GET {dialect.status_path(xai_task_id).split('?')[0]} for task {xai_task_id}"
 
 
 def _parse_answer(
-    status: int, text: str, retry_after: str | None, what: str, conn_id: str, secret: str = ""
+    status: int,
+    text: str,
+    retry_after: str | None,
+    what: str,
+    conn_id: str,
+    dialect: ApiDialect,
+    secrets: tuple[str, ...] = (),
 ) -> Any:
     """Return the JSON of a 2xx answer; raise the classified error for anything else.
 
-    The key is blanked out of the answer first, in case a proxy echoes the request's headers.
+    The secrets (the key, a signed URL and its query) are blanked out of the answer first, in case the
+    service or a proxy echoes the request.
     """
-    if secret and len(secret) >= 4:
-        text = text.replace(secret, "***")
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
     if status >= 300:
         raise protocol.classify_http_error(status, text, what=what, conn_id=conn_id, retry_after=retry_after)
     try:
@@ -348,7 +486,7 @@ def _parse_answer(
         raise protocol.classify_http_error(
             502, text, what=f"{what} (answer {status} was not JSON)", conn_id=conn_id
         ) from None
-    enveloped = protocol.envelope_error(body)
+    enveloped = dialect.answer_error(body)
     if enveloped:
         code, message = enveloped
         raise protocol.classify_http_error(

@@ -71,7 +71,7 @@ def test_submit_video_normalises_and_drops_ignored_fields(hook, xai_conn, capsys
     [
         ({"prompt": ""}, "prompt"),
         ({"prompt": "x" * 1001}, "prompt"),
-        ({"prompt": "ok", "duration": "10"}, "duration"),
+        ({"prompt": "ok", "duration": "ten"}, "duration"),
         ({"prompt": "ok", "resolution": "1080p"}, "resolution"),
         ({"prompt": "ok", "image_url": "file:///etc/passwd"}, "image_url"),
     ],

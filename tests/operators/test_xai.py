@@ -101,7 +101,7 @@ def test_execute_complete_fails_a_cancelled_task(context):
         ({"prompt": "x" * 1001}, "prompt"),
         ({"aspect_ratio": "4:3"}, "aspect_ratio"),
         ({"image_url": "file:///tmp/a.png"}, "image_url"),
-        ({"duration": "10"}, "duration"),
+        ({"duration": "10s"}, "duration"),
         ({"duration": 7}, "duration"),
         ({"resolution": "1080p"}, "resolution"),
     ],
