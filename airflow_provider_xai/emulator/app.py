@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import control
+from . import control, xai_api
 from .media import MediaFile
 from .models import Backend
 from .validation import ApiError
@@ -87,12 +87,18 @@ def _html_page(status: int) -> Reply:
     return Reply(status, page.encode(), "text/html")
 
 
-def fault_reply(kind: str, config: dict[str, Any]) -> Reply:
+def fault_reply(kind: str, config: dict[str, Any], xai: bool = False) -> Reply:
     """Build the answer of an injected fault.
 
     :param kind: the fault kind (see :data:`~.settings.FAULT_KINDS`).
     :param config: the emulator's settings.
+    :param xai: the request is one of xAI's own API (``/v1/...``): JSON bodies in its style.
     """
+    answer = xai_api.fault_answer(kind, config) if xai else None
+    if answer is not None:
+        reply = json_reply(answer.status, answer.payload, answer.headers)
+        reply.drop = "mid" if kind == "drop-mid" else None
+        return reply
     if kind == "429":
         reply = service_reply(config, 429, error="too many requests: rate limit exceeded")
         if config["retry_after"] is not None:
@@ -209,7 +215,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         fault = backend.pick_fault(method, path)
         try:
             reply = (
-                fault_reply(fault, backend.config)
+                fault_reply(fault, backend.config, xai_api.is_xai_path(path))
                 if fault
                 else self._route(backend, method, path, query, body)
             )
@@ -223,6 +229,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         endpoints = {"/xai/images": "POST", "/xai/videos": "POST", "/xai/tasks": "GET"}
         if path.startswith("/media/"):
             return self._media(backend, method, path)
+        if xai_api.is_xai_path(path):
+            answer = xai_api.handle(backend, method, path, self.headers, body, self._base_url())
+            return json_reply(answer.status, answer.payload, answer.headers)
         if path not in endpoints:
             return service_reply(config, 404, error=f"no such endpoint: {method} {path}")
         if method != endpoints[path]:

@@ -8,10 +8,14 @@ endpoint                                 effect
 ``GET  /_emulator/config``               the current settings
 ``POST /_emulator/config``               change some settings (a partial JSON object)
 ``GET  /_emulator/requests``             the request log: method, path, query, status, fault, time
-``GET  /_emulator/tasks``                every task's internal record
-``GET  /_emulator/tasks/<id>``           one task's internal record
+``GET  /_emulator/uploads``              PUTs to ``output.upload_url`` (xAI's API): request_id, status,
+                                         bytes, ok, time (never the URL)
+``GET  /_emulator/tasks``                every task's (and xAI request's) internal record
+``GET  /_emulator/tasks/<id>``           one task's internal record (an xAI ``request_id`` too)
 ``POST /_emulator/tasks/<id>``           force a status and answer fields: ``{"status": "failed",
-                                         "errorCode": 5001, "errorMessage": "..."}``
+                                         "errorCode": 5001, "errorMessage": "..."}``; for an xAI
+                                         request e.g. ``{"status": "expired"}`` or ``{"status":
+                                         "failed", "error": {"code": "...", "message": "..."}}``
 ``POST /_emulator/faults``               script faults: ``{"path": "GET /xai/tasks", "kinds": ["429"]}``
 =======================================  ===========================================================
 
@@ -64,6 +68,8 @@ def _dispatch(backend: Backend, method: str, route: str, body: bytes) -> tuple[i
             return 200, backend.configure(**_document(body))
     if (method, route) == ("GET", "requests"):
         return 200, backend.requests_log()
+    if (method, route) == ("GET", "uploads"):
+        return 200, backend.list_uploads()
     if (method, route) == ("GET", "tasks"):
         return 200, backend.list_tasks()
     if route.startswith("tasks/"):

@@ -47,10 +47,12 @@ class Backend:
 
     def __init__(self, clock: Callable[[], float] = time.time, **settings: Any) -> None:
         self.clock = clock
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()  # shared with the modules of xAI's API (xai_service)
+        self._lock = self.lock
         self.initial_settings = {**DEFAULTS, **check_settings(settings)}
         self.config: dict[str, Any] = {}
-        self.tasks: dict[str, Task] = {}
+        self.tasks: dict[str, Any] = {}  # gateway Tasks and xAI requests (xai_requests.XaiRequest)
+        self.uploads: list[dict[str, Any]] = []  # PUTs to output.upload_url: request_id, status, bytes
         self.log: collections.deque[dict[str, Any]] = collections.deque(maxlen=100_000)
         self._scripted: dict[str, collections.deque[str]] = {}
         self._rng = random.Random()
@@ -63,6 +65,7 @@ class Backend:
         with self._lock:
             self.config = dict(self.initial_settings)
             self.tasks.clear()
+            self.uploads.clear()
             self.log.clear()
             self._scripted.clear()
             self._rng.seed(self.config["seed"])
@@ -126,7 +129,7 @@ class Backend:
         """
         with self._lock:
             task = self.tasks.get(task_id)
-            if task is None:
+            if not isinstance(task, Task):  # unknown, or a request of xAI's API
                 raise ApiError(404, f"task not found: {task_id}")
             task.reads += 1
             task.update(self.config, self.clock())
@@ -152,7 +155,8 @@ class Backend:
             size = task.directives.size if task.directives.size is not None else self.config["media_size"]
             natural = task.media_cache.get(index)
         if natural is None:
-            natural = self._render(task, index, sized=size is not None)
+            render = getattr(task, "render", None) or (lambda i, sized: self._render(task, i, sized))
+            natural = render(index, size is not None)  # an xAI request renders its own media
             with self._lock:
                 task.media_cache[index] = natural
         if task.kind == "image":
@@ -243,6 +247,23 @@ class Backend:
         entry["time"] = self.clock()
         with self._lock:
             self.log.append(entry)
+
+    def record_upload(self, request_id: str, status: int, size: int) -> None:
+        """Log one upload to an ``output.upload_url`` (never the URL itself).
+
+        :param request_id: the xAI request's id.
+        :param status: the HTTP status of the PUT (0 when the connection failed).
+        :param size: the bytes sent.
+        """
+        entry = {"request_id": request_id, "status": status, "bytes": size, "ok": 200 <= status < 300}
+        entry["time"] = self.clock()
+        with self._lock:
+            self.uploads.append(entry)
+
+    def list_uploads(self) -> list[dict[str, Any]]:
+        """Return a copy of the upload log, oldest first."""
+        with self._lock:
+            return [dict(entry) for entry in self.uploads]
 
     def requests_log(self) -> list[dict[str, Any]]:
         """Return a copy of the request log, oldest first."""

@@ -24,6 +24,7 @@ FIXTURE_SETTINGS: dict[str, Any] = {
     "progression": "per-read",
     "image_seconds": 0.5,
     "video_seconds": 1.0,
+    "xai_image_seconds": 0.0,
 }
 
 

@@ -143,6 +143,9 @@ class EmulatorServer:
     def force_status(self, task_id: str, status: str, **fields: Any) -> dict[str, Any]:
         """Freeze a task at a status, optionally with answer fields (``result``, ``errorCode``, ...).
 
+        An xAI request (its ``request_id``) takes xAI's statuses: ``done``, ``failed`` (answer field
+        ``error``), ``expired``, ``pending`` or any other string.
+
         :param task_id: the task's id.
         :param status: the status to report from now on.
         :param fields: answer fields to set.
@@ -159,5 +162,12 @@ class EmulatorServer:
         self.backend.script_faults(path, kinds)
 
     def tasks(self) -> list[dict[str, Any]]:
-        """Return every task's internal record."""
+        """Return every task's internal record (xAI requests included, with ``"api": "xai"``)."""
         return self.backend.list_tasks()
+
+    def uploads(self) -> list[dict[str, Any]]:
+        """Return the PUTs made to ``output.upload_url`` by xAI video requests, oldest first.
+
+        Each is ``{"request_id", "status" (0: no connection), "bytes", "ok", "time"}``; never the URL.
+        """
+        return self.backend.list_uploads()

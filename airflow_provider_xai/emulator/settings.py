@@ -30,10 +30,20 @@ DEFAULTS: dict[str, Any] = {
     "media_truncate_count": 0,  # ... or only through the next N media bodies
     "fault_rate": 0.0,  # probability of a random fault on the fault paths
     "fault_kinds": ("429", "502html", "503json", "drop"),
-    "fault_paths": ("GET /xai/tasks",),  # "METHOD /path" or "/path" (a prefix of path segments)
+    # "METHOD /path" or "/path" (a prefix of path segments)
+    "fault_paths": ("GET /xai/tasks", "GET /v1/videos"),
     "retry_after": "1",  # Retry-After of a 429 (seconds or an HTTP-date); None sends none
     "seed": None,  # seed of the fault RNG
     "public_url": None,  # base URL of media URLs; default: from the request's Host header
+    # xAI's own API (/v1/...)
+    "xai_image_seconds": 0.2,  # how long POST /v1/images/... takes to answer (it is synchronous)
+    "xai_error_style": "flat",  # "flat": {"code", "error"}; "nested": {"error": {"message", "type", "code"}}
+    "xai_key_blocked": False,  # GET /v1/api-key says api_key_blocked; generation answers 403
+    "xai_key_disabled": False,  # ... api_key_disabled
+    "xai_team_blocked": False,  # ... team_blocked
+    "xai_upload_keeps_url": True,  # after a PUT to output.upload_url, video.url stays set (False: "")
+    "xai_upload_timeout": 30.0,  # seconds allowed for that PUT
+    "xai_retired_alias": False,  # grok-imagine-image-quality answered by 2.0 at low quality (else 404)
 }
 
 
@@ -93,6 +103,14 @@ _COERCE = {
     "retry_after": lambda v: None if v is None else str(v),
     "seed": lambda v: None if v is None else int(v),
     "public_url": lambda v: None if not v else str(v).rstrip("/"),
+    "xai_image_seconds": lambda v: _number("xai_image_seconds", v),
+    "xai_error_style": lambda v: _choice("xai_error_style", v, ("flat", "nested")),
+    "xai_key_blocked": bool,
+    "xai_key_disabled": bool,
+    "xai_team_blocked": bool,
+    "xai_upload_keeps_url": bool,
+    "xai_upload_timeout": lambda v: _number("xai_upload_timeout", v, 0.1),
+    "xai_retired_alias": bool,
 }
 
 
