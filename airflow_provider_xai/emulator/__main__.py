@@ -15,7 +15,18 @@ from .settings import FAULT_KINDS
 def build_parser() -> argparse.ArgumentParser:
     """Return the command line parser."""
     parser = argparse.ArgumentParser(
-        prog="xai-emulator", description="Serve a local emulator of the xAI generation service."
+        prog="xai-emulator",
+        description=(
+            "Serve a local emulator of the xAI generation service: the task gateway (/xai/images, "
+            "/xai/videos, /xai/tasks) and xAI's own API (/v1/images/generations, /v1/images/edits, "
+            "/v1/videos/generations|edits|extensions, GET /v1/videos/<request_id>, GET /v1/api-key) "
+            "on the same port."
+        ),
+        epilog=(
+            'Point an xAI connection at it with {"conn_type": "xai", "host": "http://127.0.0.1:8089", '
+            '"password": "KEY", "extra": {"api": "xai"}}. Prompt directives such as [xai:failed], '
+            "[xai:moderated], [xai:expired], [xai:reads=3] script the outcome; see docs/guides/emulator.md."
+        ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8089, help="port to listen on; 0 picks a free one")
@@ -27,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reads-to-complete", type=int, default=5, help="per-read mode: reads to finish")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="probability of a random fault")
     parser.add_argument("--fault-kinds", help=f"comma-separated subset of {','.join(FAULT_KINDS)}")
-    parser.add_argument("--fault-paths", help="comma-separated 'METHOD /path' (default: GET /xai/tasks)")
+    parser.add_argument(
+        "--fault-paths", help="comma-separated 'METHOD /path' (default: GET /xai/tasks,GET /v1/videos)"
+    )
     parser.add_argument("--retry-after", default="1", help="Retry-After of a 429 answer")
     parser.add_argument("--seed", type=int, help="seed of the fault RNG")
     parser.add_argument("--envelope", action="store_true", help="wrap JSON answers in an envelope")
@@ -38,6 +51,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--public-url", help="base URL of media URLs (default: from the Host header)")
     parser.add_argument(
         "--tls", action="store_true", help="serve HTTPS with a throw-away CA (its file is printed)"
+    )
+    xai = parser.add_argument_group("xAI's own API (/v1/...)")
+    xai.add_argument(
+        "--xai-image-seconds",
+        type=float,
+        default=0.2,
+        help="how long POST /v1/images/... takes (synchronous)",
+    )
+    xai.add_argument(
+        "--xai-error-style",
+        choices=("flat", "nested"),
+        default="flat",
+        help='error bodies: flat {"code", "error"} or nested {"error": {"message", "type", "code"}}',
+    )
+    xai.add_argument(
+        "--xai-rate-limits",
+        action="store_true",
+        help="answer 429 past 5 image / 1 video request(s) per second",
+    )
+    xai.add_argument(
+        "--xai-upload-empties-url",
+        action="store_true",
+        help="after a PUT to output.upload_url, report video.url as an empty string",
     )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser
@@ -64,6 +100,10 @@ def settings_from(args: argparse.Namespace) -> dict[str, Any]:
         "media_ttl": args.media_ttl,
         "media_size": args.media_size,
         "public_url": args.public_url,
+        "xai_image_seconds": args.xai_image_seconds,
+        "xai_error_style": args.xai_error_style,
+        "xai_rate_limits": args.xai_rate_limits,
+        "xai_upload_keeps_url": not args.xai_upload_empties_url,
     }
     if args.fault_kinds:
         settings["fault_kinds"] = args.fault_kinds

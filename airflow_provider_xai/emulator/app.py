@@ -169,7 +169,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     # ---- reading -----------------------------------------------------------------------------------
 
-    def _read_body(self) -> bytes:
+    def _read_body(self, limit: int = MAX_BODY) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks: list[bytes] = []
             while True:
@@ -180,10 +180,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                     return b"".join(chunks)
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
-                if sum(map(len, chunks)) > MAX_BODY:
+                if sum(map(len, chunks)) > limit:
                     raise ApiError(413, "request body too large")
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
+        if length > limit:
             self.close_connection = True
             raise ApiError(413, "request body too large")
         return self.rfile.read(length) if length > 0 else b""
@@ -200,7 +200,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         path = parts.path
         query = {key: values[0] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
         try:
-            body = self._read_body()
+            body = self._read_body(xai_api.MAX_BODY if xai_api.is_xai_path(path) else MAX_BODY)
         except (ValueError, ApiError) as exc:
             status = exc.status if isinstance(exc, ApiError) else 400
             self.close_connection = True
@@ -230,8 +230,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if path.startswith("/media/"):
             return self._media(backend, method, path)
         if xai_api.is_xai_path(path):
-            answer = xai_api.handle(backend, method, path, self.headers, body, self._base_url())
-            return json_reply(answer.status, answer.payload, answer.headers)
+            headers = {name: self.headers.get(name) or "" for name in ("Authorization", "Content-Type")}
+            xai_answer = xai_api.handle(backend, method, path, headers, body, self._base_url())
+            return json_reply(xai_answer.status, xai_answer.payload, xai_answer.headers)
         if path not in endpoints:
             return service_reply(config, 404, error=f"no such endpoint: {method} {path}")
         if method != endpoints[path]:

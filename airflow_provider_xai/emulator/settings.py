@@ -44,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "xai_upload_keeps_url": True,  # after a PUT to output.upload_url, video.url stays set (False: "")
     "xai_upload_timeout": 30.0,  # seconds allowed for that PUT
     "xai_retired_alias": False,  # grok-imagine-image-quality answered by 2.0 at low quality (else 404)
+    "xai_rate_limits": False,  # 429 past 5 image / 1 video POST(s) per second, like xAI's team limits
 }
 
 
@@ -111,6 +112,7 @@ _COERCE = {
     "xai_upload_keeps_url": bool,
     "xai_upload_timeout": lambda v: _number("xai_upload_timeout", v, 0.1),
     "xai_retired_alias": bool,
+    "xai_rate_limits": bool,
 }
 
 

@@ -52,6 +52,9 @@ STATUS_CODES: dict[int, tuple[str, str, str]] = {
     503: ("The service is currently unavailable", "api_error", "service_unavailable"),
 }  # fmt: skip
 
+#: The largest request body accepted (image edits may carry up to five images as data URIs).
+MAX_BODY = 64 * 1024 * 1024
+
 #: Every route's method, by path (``/v1/videos/<request_id>`` is matched apart).
 ROUTES = {
     "/v1/images/generations": "POST",
@@ -61,6 +64,10 @@ ROUTES = {
     "/v1/videos/extensions": "POST",
     "/v1/api-key": "GET",
 }
+
+
+#: Requests per second per team when ``xai_rate_limits`` is on.
+RATE_LIMITS = {"images": 5, "videos": 1}
 
 
 @dataclass
@@ -169,6 +176,38 @@ def check_key(backend: Backend, authorization: str | None, path: str, method: st
     return key
 
 
+def rate_limited(backend: Backend, family: str) -> XaiAnswer | None:
+    """Answer 429 when the ``xai_rate_limits`` setting is on and the family's rate is used up.
+
+    The rate counts the requests of the family (``images`` or ``videos``) answered 200 in the last
+    second, from the request log.
+
+    :param backend: the emulator's state.
+    :param family: ``images`` or ``videos``.
+    """
+    config = backend.config
+    limit = RATE_LIMITS.get(family) if config["xai_rate_limits"] else None
+    if limit is None:
+        return None
+    prefix = f"/v1/{family}/"
+    since = backend.clock() - 1.0
+    recent = 0
+    for entry in reversed(backend.requests_log()):
+        if entry["time"] < since:
+            break
+        if entry["method"] == "POST" and entry["path"].startswith(prefix) and entry["status"] == 200:
+            recent += 1
+    if recent < limit:
+        return None
+    message = (
+        f"Too many requests: the team's rate limit of {limit} {family} request(s) per second was exceeded"
+    )
+    answer = XaiAnswer(429, error_payload(config, 429, message))
+    if config["retry_after"] is not None:
+        answer.headers["Retry-After"] = config["retry_after"]
+    return answer
+
+
 def _method_of(path: str) -> str | None:
     if path in ROUTES:
         return ROUTES[path]
@@ -215,8 +254,11 @@ def handle(
             return XaiAnswer(200, key_info(key, config))
         if method == "GET":
             return XaiAnswer(200, read_video(backend, path.rsplit("/", 1)[1], base))
-        document = _json_body(headers, body)
         endpoint = path[len("/v1/") :]
+        limited = rate_limited(backend, endpoint.split("/")[0])
+        if limited is not None:
+            return limited
+        document = _json_body(headers, body)
         if endpoint.startswith("images/"):
             return XaiAnswer(200, create_image(backend, endpoint, document, base))
         return XaiAnswer(200, {"request_id": create_video(backend, endpoint, document).task_id})

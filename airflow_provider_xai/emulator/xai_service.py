@@ -17,10 +17,10 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import media
 from .media import MediaFile
 from .models import Backend
 from .tasks import Task
-from .validation import ApiError
 from .xai_requests import XaiRequest
 from .xai_validation import XaiError, bad, validate_image, validate_video
 
@@ -146,11 +146,10 @@ def upload(backend: Backend, video: XaiRequest) -> None:
     """
     status, sent = 0, 0
     try:
-        file = backend.media_file(video.task_id, "0.mp4")
-        status, sent = put_file(video.body["upload_url"], file, backend.config["xai_upload_timeout"])
+        status, sent = put_file(
+            video.body["upload_url"], video_file(backend, video), backend.config["xai_upload_timeout"]
+        )
         problem = None if 200 <= status < 300 else f"HTTP {status}"
-    except ApiError as exc:  # the media expired before the upload (a tiny media_ttl)
-        problem = f"HTTP {exc.status}"
     except (OSError, http.client.HTTPException) as exc:
         problem = f"connection error ({type(exc).__name__})"
     backend.record_upload(video.task_id, status, sent)
@@ -163,6 +162,22 @@ def upload(backend: Backend, video: XaiRequest) -> None:
             video.status = "failed"
             video.progress = 99
     video.upload_done.set()
+
+
+def video_file(backend: Backend, video: XaiRequest) -> MediaFile:
+    """Return the finished MP4 of a video request, as the ``/media/`` route serves it (size included).
+
+    :param backend: the emulator's state.
+    :param video: the video request.
+    """
+    with backend.lock:
+        size = video.directives.size if video.directives.size is not None else backend.config["media_size"]
+        natural = video.media_cache.get(0)
+    if natural is None:
+        natural = video.render(0, sized=size is not None)
+        with backend.lock:
+            video.media_cache[0] = natural
+    return media.mp4_file(natural, size)
 
 
 def put_file(url: str, file: MediaFile, timeout: float) -> tuple[int, int]:

@@ -333,3 +333,37 @@ def test_random_faults_on_the_default_fault_paths(xai_emulator):
 def test_extension_request_body_shape(xai_emulator):
     request_id = post(xai_emulator, "/v1/videos/extensions", VIDEO_EDIT)["request_id"]
     assert poll(xai_emulator, request_id)["status"] == "pending"
+
+
+@pytest.mark.xai_emulator(xai_rate_limits=True, retry_after="2")
+def test_rate_limits_per_family(xai_emulator):
+    assert call(xai_emulator, "POST", "/v1/videos/generations", {"prompt": "a fox"}).status_code == 200
+    limited = call(xai_emulator, "POST", "/v1/videos/edits", VIDEO_EDIT)
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "2"
+    assert "rate limit" in limited.json()["error"]
+    statuses = [
+        call(xai_emulator, "POST", "/v1/images/generations", {"prompt": "x"}).status_code for _ in range(6)
+    ]
+    assert statuses == [200] * 5 + [429]
+    time.sleep(1.05)
+    assert call(xai_emulator, "POST", "/v1/videos/generations", {"prompt": "a fox"}).status_code == 200
+
+
+def test_cli_settings_of_xai_api():
+    from airflow_provider_xai.emulator import Backend
+    from airflow_provider_xai.emulator.__main__ import build_parser, settings_from
+
+    args = build_parser().parse_args(
+        [
+            "--xai-image-seconds",
+            "0",
+            "--xai-error-style",
+            "nested",
+            "--xai-rate-limits",
+            "--xai-upload-empties-url",
+        ]
+    )
+    config = Backend(**settings_from(args)).settings()
+    assert config["xai_image_seconds"] == 0 and config["xai_error_style"] == "nested"
+    assert config["xai_rate_limits"] is True and config["xai_upload_keeps_url"] is False
+    assert "GET /v1/videos" in config["fault_paths"]

@@ -167,3 +167,18 @@ def test_no_upload_without_output(xai_emulator):
     assert finish(xai_emulator, request_id["request_id"])["status"] == "done"
     assert xai_emulator.uploads() == []
     assert call(xai_emulator, "GET", "/v1/api-key").status_code == 200
+
+
+@pytest.mark.xai_emulator(media_size=4096)
+@pytest.mark.parametrize("trusted", [True, False])
+def test_https_upload_uses_the_default_tls_context(xai_emulator, monkeypatch, trusted):
+    from airflow_provider_xai.emulator import EmulatorServer
+
+    with EmulatorServer(tls=True) as target:  # answers this PUT with 404: enough to see the TLS handshake
+        if trusted:
+            monkeypatch.setenv("SSL_CERT_FILE", target.ca_bundle)
+        request_id = start(xai_emulator, f"{target.url}/upload/k.mp4")
+        body = finish(xai_emulator, request_id)
+    assert body["status"] == "failed"
+    expected = "HTTP 404" if trusted else "connection error (SSLCertVerificationError)"
+    assert body["error"]["message"] == f"upload to output.upload_url failed: {expected}"
