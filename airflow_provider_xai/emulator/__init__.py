@@ -1,7 +1,10 @@
 """A local emulator of the xAI generation service, for tests, demos and users' own DAG tests.
 
-It implements ``api-contract.md`` on its own (it imports nothing from the provider) and is as strict as
-the contract. Run it from the command line::
+It implements ``api-contract.md`` (the task gateway: ``/xai/images``, ``/xai/videos``, ``/xai/tasks``) and
+``xai-api-contract.md`` (xAI's own API: ``/v1/images/generations``, ``/v1/images/edits``,
+``/v1/videos/generations|edits|extensions``, ``GET /v1/videos/<request_id>``, ``GET /v1/api-key``) on one
+port, on its own (it imports nothing from the provider), as strict as the contracts. Run it from the
+command line::
 
     xai-emulator --port 8089                      # or: python -m airflow_provider_xai.emulator
     xai-emulator --port 8089 --progression per-read --fault-rate 0.3 --seed 1
@@ -14,6 +17,9 @@ or from Python::
         emulator.url                       # http://127.0.0.1:<free port>
         emulator.script_faults("GET /xai/tasks", ["429", "502html"])
         emulator.count("POST", "/xai/images")
+        emulator.count("POST", "/v1/images/generations")
+        emulator.force_status(request_id, "expired")  # a task or an xAI request
+        emulator.uploads()                 # PUTs made to xAI's output.upload_url
 
 or as the pytest fixture ``xai_emulator`` (see :mod:`.pytest_plugin`).
 
@@ -21,6 +27,9 @@ Modules: :mod:`.models` (state), :mod:`.tasks` (a task's statuses and answer), :
 :mod:`.control` (the ``/_emulator/`` control API), :mod:`.media` (JPEG and MP4 bytes),
 :mod:`.validation` (the contract's rules), :mod:`.directives` (prompt directives such as
 ``[xai:failed]``), :mod:`.settings` (settings and defaults), :mod:`.server` (the threaded server).
+xAI's own API: :mod:`.xai_api` (HTTP: routes, authentication, error styles), :mod:`.xai_service` (its
+operations on the state, uploads), :mod:`.xai_requests` (an xAI request's statuses and answers),
+:mod:`.xai_validation` (its field rules).
 """
 
 from .models import Backend
