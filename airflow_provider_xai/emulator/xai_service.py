@@ -146,22 +146,29 @@ def upload(backend: Backend, video: XaiRequest) -> None:
     """
     status, sent = 0, 0
     try:
-        status, sent = put_file(
-            video.body["upload_url"], video_file(backend, video), backend.config["xai_upload_timeout"]
-        )
-        problem = None if 200 <= status < 300 else f"HTTP {status}"
-    except (OSError, http.client.HTTPException) as exc:
-        problem = f"connection error ({type(exc).__name__})"
-    backend.record_upload(video.task_id, status, sent)
-    with backend.lock:
-        if problem is None:
-            video.upload_state = "ok"
-        else:
+        try:
+            file = video_file(backend, video)
+            status, sent = put_file(video.body["upload_url"], file, backend.config["xai_upload_timeout"])
+            problem = None if 200 <= status < 300 else f"HTTP {status}"
+        except (OSError, http.client.HTTPException) as exc:
+            problem = f"connection error ({type(exc).__name__})"
+        except Exception as exc:  # e.g. a bad URL: the exception's message could quote it
+            problem = f"unusable URL ({type(exc).__name__})"
+        backend.record_upload(video.task_id, status, sent)
+        with backend.lock:
+            if problem is None:
+                video.upload_state = "ok"
+            else:
+                video.upload_state = "failed"
+                video.upload_error = f"upload to output.upload_url failed: {problem}"
+                video.status = "failed"
+                video.progress = 99
+    finally:
+        if video.upload_state == "running":  # never leave readers waiting
             video.upload_state = "failed"
-            video.upload_error = f"upload to output.upload_url failed: {problem}"
+            video.upload_error = "upload to output.upload_url failed: emulator error"
             video.status = "failed"
-            video.progress = 99
-    video.upload_done.set()
+        video.upload_done.set()
 
 
 def video_file(backend: Backend, video: XaiRequest) -> MediaFile:

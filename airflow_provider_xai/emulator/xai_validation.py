@@ -137,7 +137,11 @@ def check_url(field: str, value: Any, data_uri: bool = True) -> str:
             raise bad(f"{field} must be an http(s) URL or a base64 data URI of an image")
         return value
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts.port  # noqa: B018 - a port that is not a number raises
+    except ValueError:
+        raise bad(f"{field} has an invalid port") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise bad(f"{field} must be an http(s) URL" + (" or a base64 data URI" if data_uri else ""))
     return value
 

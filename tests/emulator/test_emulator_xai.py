@@ -287,6 +287,8 @@ VIDEO_CASES = [
     ({**VIDEO, "output": {}}, 422, "upload_url"),
     ({**VIDEO, "output": {"upload_url": "https://b/x", "acl": "private"}}, 422, "acl"),
     ({**VIDEO, "output": {"upload_url": "s3://bucket/key"}}, 400, "output.upload_url"),
+    ({**VIDEO, "output": {"upload_url": "https://bucket:port/x"}}, 400, "output.upload_url"),
+    ({**VIDEO, "output": {"upload_url": "https:///x"}}, 400, "output.upload_url"),
     ({**VIDEO, "images": [MEDIA_URL]}, 422, "images"),
     ({**VIDEO, "user": ["u"]}, 422, "user"),
 ]

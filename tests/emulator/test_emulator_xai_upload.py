@@ -182,3 +182,14 @@ def test_https_upload_uses_the_default_tls_context(xai_emulator, monkeypatch, tr
     assert body["status"] == "failed"
     expected = "HTTP 404" if trusted else "connection error (SSLCertVerificationError)"
     assert body["error"]["message"] == f"upload to output.upload_url failed: {expected}"
+
+
+@pytest.mark.xai_emulator(media_size=4096)
+def test_an_unusable_upload_url_fails_without_quoting_it(xai_emulator):
+    url = "http://127.0.0.1:1/a b/secret-token\r\nX-Injected: 1"
+    request_id = start(xai_emulator, url)
+    body = finish(xai_emulator, request_id)
+    assert body["status"] == "failed" and body["error"]["code"] == "failed_precondition"
+    assert "secret-token" not in body["error"]["message"] and "secret-token" not in everything_said(
+        xai_emulator
+    )
