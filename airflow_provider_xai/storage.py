@@ -93,18 +93,74 @@ def store_media(
                     files[-1]["size"],
                     files[-1]["sha256"],
                 )
+    write_manifest(folder, state, request, files)
+    return [f["uri"] for f in files]
+
+
+def write_manifest(
+    folder: ObjectStoragePath, state: TaskState, request: dict | None, files: list[dict[str, Any]]
+) -> None:
+    """Write the sidecar ``<xai_task_id>.json`` that describes a task's stored files."""
     manifest = {
         "xai_task_id": state.xai_task_id,
+        "api": state.api,
         "status": state.status,
         "request": request,
         "created_at": state.created_at,
         "finished_at": state.finished_at,
         "trace_id": state.trace_id,
+        "cost_usd": state.cost_usd,
         "result": state.result,
         "files": files,
     }
     _write_atomically(folder / f"{state.xai_task_id}.json", json.dumps(manifest, indent=2).encode())
-    return [f["uri"] for f in files]
+
+
+def record_upload(
+    output_path: Any, state: TaskState, request: dict | None, uri: str, *, log: logging.Logger | Any = None
+) -> list[str]:
+    """Check a video the service uploaded itself, then write its sidecar; return its URI.
+
+    Nothing is downloaded from the service. The object must exist, be non-empty and start like an MP4
+    (a 12-byte ranged read); its checksum is the one S3 keeps (the ETag of a single PUT is its MD5).
+
+    :param output_path: the task's folder (where the sidecar goes).
+    :param state: the finished request.
+    :param request: the request record (no signed URL in it).
+    :param uri: the object the service was told to upload to.
+    """
+    target = as_storage_path(uri)
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        info = None
+    size = int(info.get("size") or 0) if info else 0
+    if not size:
+        raise XaiMediaDownloadError(
+            f"xAI reported request {state.xai_task_id} done, but the video it was to upload is missing "
+            f"or empty at {uri}. Check the bucket's policy and that the signed URL had not expired."
+        )
+    head = target.fs.cat_file(target.path, start=0, end=12)
+    if head[4:8] != b"ftyp":
+        raise XaiMediaDownloadError(
+            f"The object xAI uploaded for request {state.xai_task_id} at {uri} is not an MP4 video "
+            f"(its first bytes are {head[:12]!r})."
+        )
+    etag = str(info.get("ETag") or info.get("etag") or "").strip('"') if info else ""
+    file = {
+        "uri": uri,
+        "url": None,
+        "size": size,
+        "content_type": info.get("ContentType") or "video/mp4" if info else "video/mp4",
+        "sha256": None,
+        "md5": etag if len(etag) == 32 and all(c in "0123456789abcdef" for c in etag) else None,
+        "etag": etag or None,
+        "delivery": "upload",
+    }
+    write_manifest(as_storage_path(output_path), state, request, [file])
+    if log:
+        log.info("xAI uploaded %s itself (%d bytes, etag %s); nothing was downloaded", uri, size, etag)
+    return [uri]
 
 
 def _store_one(

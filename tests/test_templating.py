@@ -8,7 +8,7 @@ EXPECTED = {
     "empty_prompt": "Invalid prompt: ''",
     "long_prompt": "(1001 characters)",
     "bad_ratio": "Invalid aspect_ratio: '4:3'",
-    "string_duration": "Invalid duration: '10'",
+    "string_duration": "Invalid duration: '10 s'",  # a whole-number string ("10") is accepted
     "bad_resolution": "Invalid resolution: '1080p'",
     "file_url": "Invalid image_url: 'file:///etc/passwd'",
     "not_a_url": "Invalid image_url: 'not a url'",

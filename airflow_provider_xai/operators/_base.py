@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 #: trigger's clearer timeout event wins
 DEFERRAL_MARGIN_SECONDS = 60.0
 XCOM_TASK_ID_KEY = "xai_task_id"
-#: the service's default video duration (seconds), when the request names none
-DEFAULT_VIDEO_SECONDS = 6
+#: each API's default video duration (seconds), when the request names none
+DEFAULT_VIDEO_SECONDS = {"gateway": 6, "xai": 8}
 
 
 def positive_seconds(name: str, value: object) -> float:
@@ -112,23 +112,32 @@ class XaiWaitMixin:
         self, context: Context, event: dict[str, Any] | None = None, request: dict | None = None
     ) -> dict[str, Any]:
         """Resume after the trigger fired: validate its event, then finish like the blocking path."""
-        if request is None:  # dag.test() resumes with the event alone; the rendered fields still hold it
-            request = self.request_body()
-        return self.finish(context, WaitResult.from_event(event), request)
+        result = WaitResult.from_event(event)
+        if request is None:  # dag.test() resumes with the event alone: the ledger or the fields hold it
+            request = self.saved_request(context, result.xai_task_id)
+        return self.finish(context, result, request)
 
     def request_body(self) -> dict | None:
-        """Return the body of the request this task sends (``None`` for a task that does not submit)."""
+        """Return the record of the request this task sends (``None`` for a task that does not submit)."""
         return None
+
+    def saved_request(self, context: Context, xai_task_id: str) -> dict | None:
+        """Return the record of the request that created ``xai_task_id``, where this task knows it."""
+        return self.request_body()
 
     def finish(self, context: Context, result: WaitResult, request: dict | None) -> dict[str, Any]:
         """Turn the end of a wait into the task's outcome: the one place every path ends in."""
-        state = result.resolve()
+        state = result.resolve(uploaded=upload_of(request) is not None)
         self.log.info(
-            "xAI task %s completed with %d media URL(s); trace id %s",
+            "xAI task %s completed with %d media URL(s) on the %s API (cost %s USD); trace id %s",
             state.xai_task_id,
             len(state.media_urls),
+            state.api,
+            state.cost_usd,
             state.trace_id,
         )
+        if state.error_message:  # a success with a note, e.g. some of several images were moderated
+            self.log.warning("xAI task %s: %s", state.xai_task_id, state.error_message)
         try:
             outputs = self.store_media(context, state, request)
         except XaiMediaExpiredError:
@@ -153,7 +162,11 @@ class XaiWaitMixin:
             return []
         import requests
 
-        from airflow_provider_xai.storage import store_media
+        from airflow_provider_xai.storage import record_upload, store_media
+
+        upload = upload_of(request)
+        if upload is not None:
+            return record_upload(self.output_path, state, request, upload["uri"], log=self.log)
 
         with requests.Session() as session:
             session.verify = self.hook.settings.requests_verify  # the connection's trust, as for the API
@@ -167,16 +180,34 @@ class XaiWaitMixin:
         events = context["outlet_events"]
         for asset in outlets:
             events[asset].extra.update(
-                {"xai_task_id": value["xai_task_id"], "model": value["model"], "outputs": value["outputs"]}
+                {
+                    "xai_task_id": value["xai_task_id"],
+                    "model": value["model"],
+                    "outputs": value["outputs"],
+                    "api": value["api"],
+                    "cost_usd": value["usage"]["cost_usd"],
+                }
             )
+
+
+def upload_of(request: dict | None) -> dict[str, Any] | None:
+    """Return where the service uploads the media itself (``{"mode": "upload", "uri"}``), else ``None``."""
+    delivery = request.get("delivery") if isinstance(request, dict) else None
+    if isinstance(delivery, dict) and delivery.get("mode") == "upload" and delivery.get("uri"):
+        return delivery
+    return None
 
 
 def model_of(state: TaskState, request: dict | None) -> str | None:
     """Return the model that produced a task: from the request, else from the result or its media."""
     if request and request.get("model"):
         return request["model"]
-    if isinstance(state.result, dict) and isinstance(state.result.get("model"), str):
-        return state.result["model"]
+    for source in (
+        state.result,
+        (state.result or {}).get("data") if isinstance(state.result, dict) else None,
+    ):
+        if isinstance(source, dict) and isinstance(source.get("model"), str):
+            return source["model"]
     if any(url.split("?")[0].lower().endswith((".mp4", ".mov", ".webm")) for url in state.media_urls):
         return VIDEO_MODEL
     return IMAGE_MODEL if state.media_urls else None
@@ -186,6 +217,7 @@ def result_dict(state: TaskState, request: dict | None, outputs: list[str]) -> d
     """Build the small JSON-serializable return value of every operator and the sensor."""
     return {
         "xai_task_id": state.xai_task_id,
+        "api": state.api,
         "status": state.status,
         "model": model_of(state, request),
         "media_urls": list(state.media_urls),
@@ -198,12 +230,19 @@ def result_dict(state: TaskState, request: dict | None, outputs: list[str]) -> d
 
 
 def usage_of(state: TaskState, request: dict | None, context: Context) -> dict[str, Any]:
-    """Return the usage figures of a delivered task: media count, video seconds requested, try number."""
+    """Return the usage of a delivered task: media count, video seconds, cost in USD, try number."""
     seconds: int | None = 0
-    if model_of(state, request) == VIDEO_MODEL:  # unknown when the request is (a sensor's task)
-        seconds = request.get("duration", DEFAULT_VIDEO_SECONDS) if request is not None else None
+    if str(model_of(state, request) or "").startswith(VIDEO_MODEL):
+        video = state.result.get("video") if isinstance(state.result, dict) else None
+        if isinstance(video, dict) and isinstance(video.get("duration"), (int, float)):
+            seconds = video["duration"]  # what xAI reports it made
+        elif request is not None:
+            seconds = request.get("duration", DEFAULT_VIDEO_SECONDS[state.api])
+        else:
+            seconds = None  # a sensor's task: the request is unknown
     return {
-        "media_count": len(state.media_urls),
+        "media_count": len(state.media_urls) or (1 if upload_of(request) else 0),
         "video_seconds": seconds,
+        "cost_usd": state.cost_usd,
         "try_number": getattr(context.get("ti"), "try_number", None),
     }

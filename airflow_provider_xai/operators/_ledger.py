@@ -53,6 +53,13 @@ class RemoteTaskLedger:
         if status != "submitted" and not (status == "delivered" and same_clearing):
             return None
         xai_task_id = entry["xai_task_id"]
+        if isinstance(entry.get("state"), dict):  # images generated synchronously: their answer is kept
+            self.log.info(
+                "Reusing the images of %s that an earlier try generated but did not store: nothing is "
+                "generated again (if their URLs have expired, the next try generates anew).",
+                xai_task_id,
+            )
+            return xai_task_id
         try:
             state = hook.get_task(xai_task_id)
         except XaiNotFoundError:
@@ -75,17 +82,42 @@ class RemoteTaskLedger:
         )
         return xai_task_id
 
-    def record(self, xai_task_id: str, *, delivered: bool = False) -> None:
-        """Store a freshly submitted remote task id (right after submission)."""
+    def record(
+        self,
+        xai_task_id: str,
+        *,
+        delivered: bool = False,
+        request: dict | None = None,
+        state: dict | None = None,
+    ) -> None:
+        """Store a freshly submitted remote task id (right after submission).
+
+        :param xai_task_id: the remote id (or the id the provider made for synchronous images).
+        :param delivered: nothing is left to deliver (``wait_for_completion=False``).
+        :param request: the request record a retry finishes with (where an upload goes; no signed URL).
+        :param state: the finished state of synchronous images, so a retry stores them instead of paying
+            again (URLs, not the images: a few hundred bytes).
+        """
         if self.store is not None:
             submitted_at = datetime.datetime.now(datetime.timezone.utc).isoformat()
-            entry = {
+            entry: dict[str, Any] = {
                 "xai_task_id": xai_task_id,
                 "status": "delivered" if delivered else "submitted",
                 "submitted_at": submitted_at,
                 "max_tries": self.max_tries,
             }
+            if request is not None:
+                entry["request"] = request
+            if state is not None:
+                entry["state"] = state
             self.store.set(STATE_KEY, entry)
+
+    def saved(self, xai_task_id: str, field: str) -> Any:
+        """Return what :meth:`record` kept under ``field`` for this remote task, else ``None``."""
+        entry = self.store.get(STATE_KEY) if self.store is not None else None
+        if isinstance(entry, dict) and entry.get("xai_task_id") == xai_task_id:
+            return entry.get(field)
+        return None
 
     def mark(self, xai_task_id: str, status: str) -> None:
         """Mark the stored remote task ``delivered`` (reused by a retry only) or ``expired`` (never)."""

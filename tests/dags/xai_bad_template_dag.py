@@ -18,7 +18,7 @@ with DAG(
     XaiImageOperator(task_id="empty_prompt", prompt="{{ params.empty }}")
     XaiImageOperator(task_id="long_prompt", prompt="{{ 'x' * 1001 }}")
     XaiImageOperator(task_id="bad_ratio", prompt="a fox", aspect_ratio="{{ params.ratio }}")
-    XaiVideoOperator(task_id="string_duration", prompt="waves", duration="{{ 5 + 5 }}")
+    XaiVideoOperator(task_id="string_duration", prompt="waves", duration="{{ 5 + 5 }} s")
     XaiVideoOperator(task_id="bad_resolution", prompt="waves", resolution="{{ '1080' ~ 'p' }}")
     XaiImageOperator(task_id="file_url", prompt="a fox", image_url="{{ 'file:///etc/passwd' }}")
     XaiVideoOperator(task_id="not_a_url", prompt="waves", image_url="{{ 'not a url' }}")

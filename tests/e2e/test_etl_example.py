@@ -65,7 +65,7 @@ def test_etl_generates_verifies_and_feeds_the_consumer(etl):
         r["xai_task_id"] for r in generated.values()
     )
     for event in events:
-        assert set(event.extra) == {"xai_task_id", "model", "outputs"}
+        assert set(event.extra) == {"xai_task_id", "model", "outputs", "api", "cost_usd"}
         assert event.extra["model"] == "grok-imagine-image"
         assert event.extra["outputs"] in [r["outputs"] for r in generated.values()]
 

@@ -15,6 +15,7 @@ from tests.compat import TaskDeferred
 from tests.conftest import API_KEY, run_trigger
 
 KEYS = {
+    "api",
     "xai_task_id",
     "status",
     "model",

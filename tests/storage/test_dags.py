@@ -99,6 +99,8 @@ def test_asset_events_carry_task_id_model_and_outputs(xai_conn, monkeypatch, tmp
             "xai_task_id": result["xai_task_id"],
             "model": "grok-imagine-image",
             "outputs": result["outputs"],
+            "api": "gateway",
+            "cost_usd": None,
         }
         assert len(result["outputs"]) == 1
         assert result["outputs"][0].endswith(f"/{result['xai_task_id']}_0.jpeg")
