@@ -32,11 +32,30 @@ def get_provider_info() -> dict[str, Any]:
                     "hidden-fields": ["schema", "port", "login", "extra"],
                     "relabeling": {"host": "Base URL", "password": "API key"},
                     "placeholders": {
-                        "host": "https://api.mountsea.ai (or http://127.0.0.1:8089 for the emulator)",
+                        "host": (
+                            "https://api.mountsea.ai (task gateway) or https://api.x.ai (xAI's own API); "
+                            "http://127.0.0.1:8089 for the emulator (both APIs)"
+                        ),
                         "password": "your xAI API key",
                     },
                 },
                 "conn-fields": {
+                    "api": {
+                        "label": "API",
+                        "description": (
+                            '"gateway" = the task gateway; "xai" = xAI\'s own API at https://api.x.ai. '
+                            "Empty: xai for a host of https://api.x.ai, else gateway."
+                        ),
+                        "schema": {
+                            "type": ["string", "null"],
+                            "enum": ["gateway", "xai", None],
+                            "values_display": {
+                                "gateway": "gateway (the task gateway)",
+                                "xai": "xai (xAI's own API, https://api.x.ai)",
+                                "None": "from the host (https://api.x.ai means xai)",
+                            },
+                        },
+                    },
                     "ca_bundle": {
                         "label": "CA bundle",
                         "description": "Path to a CA bundle for TLS (corporate proxies that re-sign TLS).",
