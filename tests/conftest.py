@@ -37,15 +37,33 @@ def airflow_db():
     db.resetdb()
 
 
-def conn_json(url: str, key: str = API_KEY) -> str:
-    """Return an ``AIRFLOW_CONN_*`` value for the emulator."""
-    return json.dumps({"conn_type": "xai", "host": url, "password": key})
+def conn_json(url: str, key: str = API_KEY, api: str | None = None) -> str:
+    """Return an ``AIRFLOW_CONN_*`` value for the emulator (``api="xai"`` for xAI's own API)."""
+    conn = {"conn_type": "xai", "host": url, "password": key}
+    if api:
+        conn["extra"] = {"api": api}
+    return json.dumps(conn)
 
 
 @pytest.fixture
 def xai_conn(xai_emulator, monkeypatch):
-    """Point the ``xai_default`` connection at the emulator; yield the emulator."""
+    """Point the ``xai_default`` connection at the emulator's task gateway; yield the emulator."""
     monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", conn_json(xai_emulator.url))
+    return xai_emulator
+
+
+@pytest.fixture
+def xai_api_conn(xai_emulator, monkeypatch):
+    """Point the ``xai_default`` connection at the emulator's xAI API (extra ``api: "xai"``)."""
+    monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", conn_json(xai_emulator.url, api="xai"))
+    return xai_emulator
+
+
+@pytest.fixture(params=["gateway", "xai"])
+def any_api_conn(request, xai_emulator, monkeypatch):
+    """Point ``xai_default`` at the emulator on each API in turn; yield the emulator (``.api`` names it)."""
+    monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", conn_json(xai_emulator.url, api=request.param))
+    xai_emulator.api = request.param
     return xai_emulator
 
 
