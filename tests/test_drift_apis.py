@@ -1,0 +1,77 @@
+"""Drift test, second axis: every path (blocking, poke, deferred) x every API ends the same way.
+
+The same scripted video case runs through the hook's blocking wait, the sensor's poke mode and the
+trigger -> ``execute_complete``; on each API the three must end in the same outcome and message, and
+the outcome must be the one the case calls for.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_xai.hooks.xai import XaiHook
+from airflow_provider_xai.operators.xai import XaiVideoOperator
+from airflow_provider_xai.sensors.xai import XaiTaskSensor
+from airflow_provider_xai.triggers.xai import XaiTaskTrigger
+from tests.conftest import run_trigger
+
+STATUS_PATH = {"gateway": "GET /xai/tasks", "xai": "GET /v1/videos"}
+# case: prompt directives, scripted status faults, forced status, expected outcome on every path and API
+CASES = {
+    "completed": ("", [], None, "success"),
+    "failed": ("[xai:failed]", [], None, "XaiTaskFailedError"),
+    "moderated": ("[xai:moderated]", [], None, "XaiNoMediaError|XaiTaskFailedError"),
+    "unknown-status": ("[xai:unknown-status]", [], None, "success"),
+    "transient-faults": ("", ["429", "502html", "503json", "drop"], None, "success"),
+    "too-many-faults": ("", ["503json"] * 5, None, "XaiWaitAbortedError"),
+    "unknown-task": ("", [], "unknown-task", "XaiNotFoundError"),
+}
+
+
+def prepare(emulator, api, directives, faults, forced):
+    """Submit a video scripted for the case; return its id and the words that differ between runs."""
+    task_id = XaiHook().submit_video(f"waves {directives}".strip())
+    words = {task_id: "<id>"}
+    for task in emulator.tasks():
+        if task.get("traceId"):
+            words[task["traceId"]] = "<trace>"
+    if forced == "unknown-task":
+        task_id = "unknown-" + task_id
+    emulator.script_faults(STATUS_PATH[api], faults)
+    return task_id, words
+
+
+def outcome(fn, words):
+    try:
+        result = fn()
+        kind, text = "success", f"{result['status']} {len(result['media_urls'])} media {result['api']}"
+    except Exception as exc:  # noqa: BLE001 - the outcome is the exception itself
+        kind, text = type(exc).__name__, str(exc)
+    for word, placeholder in words.items():
+        text = text.replace(word, placeholder)
+    return kind, text
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_path_on_every_api_agrees(any_api_conn, context, case):
+    emulator, api = any_api_conn, any_api_conn.api
+    directives, faults, forced, expected = CASES[case]
+    op = XaiVideoOperator(task_id="t", prompt="waves", poll_interval=0.01, timeout=30)
+
+    task_id, words = prepare(emulator, api, directives, faults, forced)
+    blocking = outcome(
+        lambda: op.finish(context, op.hook.wait(task_id, poll_interval=0.01, timeout=30), None), words
+    )
+
+    task_id, words = prepare(emulator, api, directives, faults, forced)
+    trigger = XaiTaskTrigger(task_id, poll_interval=0.01, deadline=None)
+    deferred = outcome(lambda: op.execute_complete(context, run_trigger(trigger), None), words)
+
+    task_id, words = prepare(emulator, api, directives, faults, forced)
+    sensor = XaiTaskSensor(task_id="s", xai_task_id=task_id, poke_interval=0.01, timeout=30, deferrable=False)
+    poked = outcome(lambda: sensor.execute(context), words)
+
+    assert blocking == deferred == poked
+    assert blocking[0] in expected.split("|"), blocking
+    if blocking[0] == "success":
+        assert blocking[1] == f"completed 1 media {api}"
