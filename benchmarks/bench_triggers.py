@@ -1,7 +1,11 @@
 """Benchmark waiting triggers against the emulator: CPU per poll, RSS and connections per trigger.
 
 The emulator runs in its own process (its CPU is not counted); the triggers run in this one, on one
-asyncio event loop, driven directly (no Airflow triggerer). Two phases, repeated ``--rounds`` times:
+asyncio event loop, driven directly (no Airflow triggerer). ``--api`` picks the API the triggers wait on
+(the connection's extra ``api``): ``gateway`` (image tasks polled with ``GET /xai/tasks?taskId=``, the
+default), ``xai`` (xAI's own API: video requests created with ``POST /v1/videos/generations`` and polled
+with ``GET /v1/videos/<request_id>``) or ``both``, one after the other with the same settings. Two
+phases, repeated ``--rounds`` times:
 
 A. CPU per status poll, three waiters side by side, each over the same ``--n`` tasks at the same poll
    rate (``--rate`` polls per second in all, start times spread over one interval):
@@ -17,7 +21,7 @@ B. ``--n`` waiting ``XaiTaskTrigger`` with their real schedule (``--poll-interva
    default 5 s): RSS per trigger (RSS delta over N, once every trigger has polled), TCP connections
    opened (aiohttp ``on_connection_create_end``) and the CPU share of one core while they wait.
 
-Run: ``.venv/bin/python benchmarks/bench_triggers.py [--n 1000] [--rounds 3] [--json]``
+Run: ``.venv/bin/python benchmarks/bench_triggers.py [--n 1000] [--rounds 3] [--tls] [--api both] [--json]``
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 MODES = ("floor", "naive", "ours")
+APIS = ("gateway", "xai")
 _URL = re.compile(r"listening on (https?://\S+)")
 _CA = re.compile(r"CA bundle: (\S+)")
 
@@ -121,14 +126,24 @@ class Emulator:
         self.stop()
 
 
-def prepare_environment(url: str, api_key: str = "bench-key", ca_bundle: str | None = None) -> None:
-    """Point ``xai_default`` at the emulator; give Airflow a throw-away home if not imported yet."""
+def prepare_environment(
+    url: str, api_key: str = "bench-key", ca_bundle: str | None = None, api: str = "gateway"
+) -> None:
+    """Point ``xai_default`` at the emulator; give Airflow a throw-away home if not imported yet.
+
+    :param api: the connection's extra ``api`` (``"gateway"`` is also what a connection without it means).
+    """
     if "airflow" not in sys.modules:
         os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="xai_bench_airflow_home_")
         os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     conn: dict[str, Any] = {"conn_type": "xai", "host": url, "password": api_key}
+    extra: dict[str, Any] = {}
     if ca_bundle:
-        conn["extra"] = {"ca_bundle": ca_bundle}
+        extra["ca_bundle"] = ca_bundle
+    if api != "gateway":
+        extra["api"] = api
+    if extra:
+        conn["extra"] = extra
     os.environ["AIRFLOW_CONN_XAI_DEFAULT"] = json.dumps(conn)
 
 
@@ -137,13 +152,26 @@ def client_ssl(ca_bundle: str | None) -> ssl.SSLContext | bool:
     return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
 
 
-def submit_tasks(url: str, n: int, api_key: str = "bench-key", ca_bundle: str | None = None) -> list[str]:
-    """Create ``n`` image tasks that stay running for a day (they are only ever polled)."""
+def submit_tasks(
+    url: str, n: int, api_key: str = "bench-key", ca_bundle: str | None = None, api: str = "gateway"
+) -> list[str]:
+    """Create ``n`` remote tasks that stay running for a day (they are only ever polled).
+
+    On the gateway image tasks (``POST /xai/images``); on xAI's API video requests (``POST
+    /v1/videos/generations``: its images are synchronous, only videos are polled). The bodies are built
+    by the provider's own dialect of that API.
+    """
     import requests
 
-    from airflow_provider_xai import protocol
+    from airflow_provider_xai.apis import dialect_for
+    from airflow_provider_xai.protocol import ImageParams, VideoParams
 
-    request = protocol.build_image_request("a benchmark fox [xai:seconds=86400]")
+    dialect = dialect_for(api)
+    prompt = "a benchmark fox [xai:seconds=86400]"
+    if api == "gateway":
+        request = dialect.build_image(ImageParams(prompt))
+    else:
+        request = dialect.build_video(VideoParams(prompt, delivery="download"))
     ids = []
     with requests.Session() as session:
         for _ in range(n):
@@ -154,7 +182,7 @@ def submit_tasks(url: str, n: int, api_key: str = "bench-key", ca_bundle: str | 
                 verify=ca_bundle or True,
             )
             answer.raise_for_status()
-            ids.append(protocol.parse_task_id(answer.json()))
+            ids.append(dialect.parse_submit(answer.json()))
     return ids
 
 
@@ -168,11 +196,21 @@ class Counter:
         self.polls = 0
 
 
-def _floor_waiter(url: str, headers: dict[str, str], interval: float, counter: Counter, session: Any):
+def _floor_waiter(settings: Any, interval: float, counter: Counter, session: Any):
+    """A bare GET loop: the gateway's ``/xai/tasks`` with a ``taskId`` query, or xAI's status path."""
+    from airflow_provider_xai import protocol
+
+    headers = settings.headers
+    gateway = settings.api == "gateway"
+
     async def wait(task_id: str) -> None:
+        if gateway:
+            url, params = settings.base_url + protocol.TASKS_PATH, {"taskId": task_id}
+        else:
+            url, params = settings.base_url + settings.dialect.status_path(task_id), None
         while True:
             await asyncio.sleep(interval)
-            async with session.get(url, params={"taskId": task_id}, headers=headers) as answer:
+            async with session.get(url, params=params, headers=headers) as answer:
                 await answer.read()
             counter.polls += 1
 
@@ -253,7 +291,6 @@ async def _cancel(tasks: list[asyncio.Task]) -> None:
 async def _measure_mode(mode: str, url: str, ids: list[str], interval: float, window: float) -> dict:
     import aiohttp
 
-    from airflow_provider_xai import protocol
     from airflow_provider_xai.hooks.xai import XaiHook
 
     counter = Counter()
@@ -263,9 +300,7 @@ async def _measure_mode(mode: str, url: str, ids: list[str], interval: float, wi
     if mode == "floor":
         connector = aiohttp.TCPConnector(ssl=tls, limit=0, limit_per_host=256, keepalive_timeout=60)
         session = aiohttp.ClientSession(connector=connector)
-        wait = _floor_waiter(
-            settings.base_url + protocol.TASKS_PATH, settings.headers, interval, counter, session
-        )
+        wait = _floor_waiter(settings, interval, counter, session)
     elif mode == "naive":
         wait = _naive_waiter(interval, counter, tls)
     else:
@@ -453,44 +488,93 @@ def run(
     in_process: bool = False,
     tls: bool = False,
     video_first_delay: float = 10.0,
+    api: str = "gateway",
 ) -> dict[str, Any]:
     """Run both phases ``rounds`` times against a fresh emulator process; return every figure.
 
     :param tls: serve the emulator over HTTPS (as the real service is), trusted through ``ca_bundle``.
+    :param api: the API the triggers wait on: ``"gateway"`` or ``"xai"`` (the connection's extra).
     :param in_process: run phase B in this process (fast, for the smoke test; the RSS figure is then
         unreliable, since memory freed by phase A is reused).
     """
+    return run_apis(
+        (api,),
+        n=n,
+        rounds=rounds,
+        rate=rate,
+        window=window,
+        poll_interval=poll_interval,
+        wait_window=wait_window,
+        log=log,
+        in_process=in_process,
+        tls=tls,
+        video_first_delay=video_first_delay,
+    )[api]
+
+
+def run_apis(
+    apis: tuple[str, ...] = APIS,
+    *,
+    n: int = 1000,
+    rounds: int = 3,
+    rate: float = 200.0,
+    window: float = 8.0,
+    poll_interval: float = 5.0,
+    wait_window: float = 20.0,
+    log: Callable[[str], None] = lambda _line: None,
+    in_process: bool = False,
+    tls: bool = False,
+    video_first_delay: float = 10.0,
+) -> dict[str, dict[str, Any]]:
+    """Run :func:`run` for several APIs side by side: one emulator (it serves both), rounds interleaved.
+
+    Each API has its own ``n`` remote tasks; round ``i`` runs every API once, in an order that alternates
+    from round to round, so that drift hits them alike. Return each API's result, as :func:`run`'s.
+    """
     interval = n / rate
-    result: dict[str, Any] = {
-        "n": n,
-        "rate": rate,
-        "interval_s": interval,
-        "window_s": window,
-        "poll_interval_s": poll_interval,
-        "video_first_delay_s": video_first_delay,
-        "wait_window_s": wait_window,
-        "scheme": "https" if tls else "http",
-        "machine_before": machine(),
-        "rounds": [],
+    results: dict[str, dict[str, Any]] = {
+        api: {
+            "n": n,
+            "rate": rate,
+            "interval_s": interval,
+            "window_s": window,
+            "poll_interval_s": poll_interval,
+            "video_first_delay_s": video_first_delay,
+            "wait_window_s": wait_window,
+            "scheme": "https" if tls else "http",
+            "api": api,
+            "machine_before": machine(),
+            "rounds": [],
+        }
+        for api in apis
     }
     with Emulator(tls=tls) as emulator:
-        prepare_environment(emulator.url, ca_bundle=emulator.ca_bundle)
-        ids = submit_tasks(emulator.url, n, ca_bundle=emulator.ca_bundle)
+        ids = {api: submit_tasks(emulator.url, n, ca_bundle=emulator.ca_bundle, api=api) for api in apis}
         for index in range(rounds):
-            order = MODES[index % 3 :] + MODES[: index % 3]
-            modes = {}
-            for mode in order:
-                modes[mode] = asyncio.run(_measure_mode(mode, emulator.url, ids, interval, window))
-                log(f"round {index + 1} {mode}: {modes[mode]['cpu_per_poll_us']:.0f} us/poll")
-            if in_process:
-                waiting = asyncio.run(_measure_waiting(ids, poll_interval, wait_window, video_first_delay))
-            else:
-                waiting = measure_waiting_in_child(ids, poll_interval, wait_window, video_first_delay)
-            log(f"round {index + 1} waiting: {json.dumps({k: round(v, 2) for k, v in waiting.items()})}")
-            result["rounds"].append({"modes": modes, "waiting": waiting, "loadavg": os.getloadavg()[0]})
-    result["machine_after"] = machine()
-    result["summary"] = summarize(result["rounds"])
-    return result
+            for api in apis if index % 2 == 0 else apis[::-1]:
+                prepare_environment(emulator.url, ca_bundle=emulator.ca_bundle, api=api)
+                tag = f"round {index + 1}" + (f" {api}" if len(apis) > 1 else "")
+                order = MODES[index % 3 :] + MODES[: index % 3]
+                modes = {}
+                for mode in order:
+                    modes[mode] = asyncio.run(_measure_mode(mode, emulator.url, ids[api], interval, window))
+                    log(f"{tag} {mode}: {modes[mode]['cpu_per_poll_us']:.0f} us/poll")
+                if in_process:
+                    waiting = asyncio.run(
+                        _measure_waiting(ids[api], poll_interval, wait_window, video_first_delay)
+                    )
+                else:
+                    waiting = measure_waiting_in_child(
+                        ids[api], poll_interval, wait_window, video_first_delay
+                    )
+                log(f"{tag} waiting: {json.dumps({k: round(v, 2) for k, v in waiting.items()})}")
+                results[api]["rounds"].append(
+                    {"modes": modes, "waiting": waiting, "loadavg": os.getloadavg()[0]}
+                )
+    for result in results.values():
+        result["machine_after"] = machine()
+        result["summary"] = summarize(result["rounds"])
+    return results
 
 
 def _median(values: list[float]) -> float:
@@ -529,6 +613,8 @@ def checks(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     """Return (figure, value, target, passed) rows for the trigger targets."""
     s, n = result["summary"], result["n"]
     over = result.get("scheme", "http").upper()
+    if result.get("api", "gateway") != "gateway":
+        over += f", {result['api']} API"
     rows = [
         (
             "CPU per poll, ours / floor",
@@ -579,9 +665,54 @@ def checks(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     return [(f"{figure} [{over}]", value, target, passed) for figure, value, target, passed in rows]
 
 
+#: the figures set side by side by :func:`compare` (key, label, unit)
+COMPARED = (
+    ("floor_cpu_per_poll_us", "CPU per poll: floor", "us"),
+    ("naive_cpu_per_poll_us", "CPU per poll: naive", "us"),
+    ("ours_cpu_per_poll_us", "CPU per poll: ours", "us"),
+    ("ours_over_floor", "ours / floor", "x"),
+    ("naive_over_ours", "naive / ours", "x"),
+    ("rss_per_trigger_kb", "RSS per waiting trigger", "KB"),
+    ("connections_per_trigger", "TCP connections per trigger", ""),
+    ("cpu_share_pct", "CPU share, all fresh", "%"),
+    ("video_cpu_share_pct", "CPU share, videos", "%"),
+    ("steady_cpu_share_pct", "CPU share, every age", "%"),
+)
+
+
+def compare(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Return each compared figure's median on xAI's API, on the gateway and their ratio (xai / gateway)."""
+    xai, gateway = results["xai"]["summary"], results["gateway"]["summary"]
+    return {
+        key: {
+            "xai": xai[key],
+            "gateway": gateway[key],
+            "ratio": xai[key] / gateway[key] if gateway[key] else float("nan"),
+        }
+        for key, _label, _unit in COMPARED
+    }
+
+
+def format_comparison(results: dict[str, dict[str, Any]]) -> str:
+    """Return xAI's API next to the gateway's, figure by figure (medians), with the ratio."""
+    scheme = results["xai"]["scheme"].upper()
+    lines = [f"{'figure (' + scheme + ')':36} {'xai API':>10} {'gateway':>10} {'xai/gateway':>12}"]
+    for key, label, unit in COMPARED:
+        row = compare(results)[key]
+        digits = 3 if key == "connections_per_trigger" else (2 if unit in ("x", "%") else 1)
+        lines.append(
+            f"{label:36} {row['xai']:>8.{digits}f}{unit:>2} {row['gateway']:>8.{digits}f}{unit:>2} "
+            f"{row['ratio']:>11.2f}x"
+        )
+    return "\n".join(lines)
+
+
 def format_result(result: dict[str, Any]) -> str:
     """Return the machine, the per-round figures and the PASS/MISS rows."""
-    lines = [f"machine: {result['machine_before']}; load average after: {result['machine_after']['loadavg']}"]
+    lines = [
+        f"api: {result.get('api', 'gateway')}; machine: {result['machine_before']}; "
+        f"load average after: {result['machine_after']['loadavg']}"
+    ]
     for index, one in enumerate(result["rounds"], 1):
         per_poll = ", ".join(f"{m} {one['modes'][m]['cpu_per_poll_us']:.0f} us" for m in MODES)
         w = one["waiting"]
@@ -607,26 +738,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait-window", type=float, default=20.0, help="phase B: seconds measured")
     parser.add_argument("--video-first-delay", type=float, default=10.0, help="phase B: videos' first delay")
     parser.add_argument("--tls", action="store_true", help="serve the emulator over HTTPS")
+    parser.add_argument(
+        "--api",
+        choices=(*APIS, "both"),
+        default="gateway",
+        help="the API the triggers wait on (the connection's extra api); both: one after the other",
+    )
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
     parser.add_argument("--waiting-child", metavar="IDS_FILE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.waiting_child:
         return waiting_child(args.waiting_child, args.poll_interval, args.wait_window, args.video_first_delay)
-    result = run(
-        args.n,
-        args.rounds,
-        args.rate,
-        args.window,
-        args.poll_interval,
-        args.wait_window,
+    apis = APIS if args.api == "both" else (args.api,)
+    results = run_apis(
+        apis,
+        n=args.n,
+        rounds=args.rounds,
+        rate=args.rate,
+        window=args.window,
+        poll_interval=args.poll_interval,
+        wait_window=args.wait_window,
         log=lambda line: print(line, file=sys.stderr, flush=True),
         tls=args.tls,
         video_first_delay=args.video_first_delay,
     )
     if args.json:
-        print(json.dumps(result, indent=2))
+        both = {**results, "comparison": compare(results)} if len(apis) > 1 else results[apis[0]]
+        print(json.dumps(both, indent=2))
         return 0
-    print(format_result(result))
+    print("\n\n".join(format_result(results[api]) for api in apis))
+    if len(apis) > 1:
+        print("\n" + format_comparison(results))
     return 0
 
 
