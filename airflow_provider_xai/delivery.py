@@ -61,9 +61,11 @@ def sign_upload(target: UploadTarget, wait_seconds: float) -> str:
     if path.protocol != "s3":
         raise XaiError(f"Cannot sign an upload URL for {target.uri}: only S3 objects can be signed.")
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+    from botocore.config import Config
 
     expires = int(min(MAX_SIGNED_SECONDS, wait_seconds + SIGNED_URL_MARGIN_SECONDS))
-    client = S3Hook(aws_conn_id=path.conn_id).get_conn()
+    # SigV4, which every region accepts (botocore may otherwise presign with the retired SigV2)
+    client = S3Hook(aws_conn_id=path.conn_id, config=Config(signature_version="s3v4")).get_conn()
     return client.generate_presigned_url(
         "put_object",
         Params={"Bucket": path.bucket, "Key": path.key, "ContentType": VIDEO_CONTENT_TYPE},

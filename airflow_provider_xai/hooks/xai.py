@@ -179,14 +179,23 @@ class XaiHook(BaseHook):
         """Return the dialect of the connection's API (``"gateway"`` or ``"xai"``)."""
         return self.settings.dialect
 
-    def _send(self, method: str, path: str, *, what: str, secrets: tuple[str, ...] = (), **kwargs) -> Any:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        secrets: tuple[str, ...] = (),
+        read_timeout: float = READ_TIMEOUT,
+        **kwargs,
+    ) -> Any:
         settings = self.settings
         try:
             response = self.get_conn().request(
                 method,
                 settings.base_url + path,
                 headers=settings.headers,
-                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                timeout=(CONNECT_TIMEOUT, read_timeout),
                 verify=settings.requests_verify,
                 **kwargs,
             )
@@ -216,12 +225,16 @@ class XaiHook(BaseHook):
         self.log.info("Submitted xAI %s request %s", request.model, task_id)
         return task_id
 
-    def generate(self, request: SubmitRequest) -> TaskState:
+    def generate(self, request: SubmitRequest, *, timeout: float | None = None) -> TaskState:
         """Send a synchronous request (images on xAI's API) and return its finished state.
 
         The service gives no id, so the provider makes one; it names the files and the sidecar.
+
+        :param request: the validated request.
+        :param timeout: the longest wait for the answer, in seconds (the operator's ``timeout``). An
+            answer that does not come in time may still be billed: it is an uncertain submission.
         """
-        body = self._post(request, None)
+        body = self._post(request, None, read_timeout=timeout or READ_TIMEOUT)
         xai_task_id = f"{LOCAL_ID_PREFIX}{uuid.uuid4().hex}"
         finished = datetime.datetime.now(datetime.timezone.utc).isoformat()
         state = self.dialect.parse_generation(body, xai_task_id, finished)
@@ -235,7 +248,9 @@ class XaiHook(BaseHook):
         )
         return state
 
-    def _post(self, request: SubmitRequest, upload_url: str | None) -> Any:
+    def _post(
+        self, request: SubmitRequest, upload_url: str | None, read_timeout: float = READ_TIMEOUT
+    ) -> Any:
         what = f"POST {request.path}"
         json_body = request.body
         if upload_url:
@@ -243,7 +258,14 @@ class XaiHook(BaseHook):
         secrets = (upload_url, urlsplit(upload_url).query) if upload_url else ()
         for attempt in range(self.submit_retries + 1):
             try:
-                return self._send("POST", request.path, what=what, secrets=secrets, json=json_body)
+                return self._send(
+                    "POST",
+                    request.path,
+                    what=what,
+                    secrets=secrets,
+                    read_timeout=read_timeout,
+                    json=json_body,
+                )
             except (XaiRateLimitedError, XaiConnectionError) as exc:
                 if getattr(exc, "request_sent", False):
                     raise XaiSubmissionUncertainError(

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.log import mask_secret
 
 from airflow_provider_xai.delivery import UploadTarget, output_scheme, plan_upload, sign_upload
 from airflow_provider_xai.hooks.xai import XaiHook
@@ -128,12 +129,14 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
         goes) right after the submission, the images' URLs right after they are generated.
         """
         if request.synchronous:
-            state = self.hook.generate(request)
+            state = self.hook.generate(request, timeout=self._timeout_seconds)
             record = request_record(request)
             ledger.record(state.xai_task_id, request=record, state=state.to_event())
             return state.xai_task_id, record, state
         upload = plan_upload(self.output_path) if request.delivery == "upload" else None
         upload_url = sign_upload(upload, self._timeout_seconds) if upload else None
+        if upload_url:
+            mask_secret(upload_url)  # a credential: masked in every log line, should one ever name it
         record = request_record(request, upload)
         xai_task_id = self.hook.submit(request, upload_url=upload_url)
         ledger.record(xai_task_id, delivered=not self.wait_for_completion, request=record)

@@ -28,7 +28,9 @@ def hook(xai_api_conn):
 
 
 def conn(host=None, extra=None):
-    return types.SimpleNamespace(host=host, schema=None, port=None, password="sekrit-key", extra_dejson=extra or {})
+    return types.SimpleNamespace(
+        host=host, schema=None, port=None, password="sekrit-key", extra_dejson=extra or {}
+    )
 
 
 @pytest.mark.parametrize(

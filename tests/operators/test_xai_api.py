@@ -14,7 +14,7 @@ from tests.compat import TaskDeferred
 from tests.conftest import API_KEY, run_trigger
 from tests.storage.s3 import moto_s3  # noqa: F401 - the fixture
 
-SIGNATURE = "X-Amz-Signature"
+SIGNATURE = "Signature="  # SigV4's X-Amz-Signature= and SigV2's Signature=
 
 
 class DictStore(dict):
@@ -248,3 +248,30 @@ def test_the_sidecar_request_never_holds_the_upload_url():
         SubmitRequest("/v1/videos/generations", {"prompt": "w"}), UploadTarget("s3://b/k", "k")
     )
     assert record == {"prompt": "w", "delivery": {"mode": "upload", "uri": "s3://b/k", "name": "k"}}
+
+
+def test_a_retried_video_reattaches_to_its_request(xai_api_conn, tmp_path):
+    store = DictStore()
+    op = XaiVideoOperator(task_id="vid", prompt="waves", poll_interval=0.01, output_path=str(tmp_path))
+    with pytest.raises(TaskDeferred):
+        op.execute(ti_context(store))  # the try is lost while deferred (a killed worker or triggerer)
+    request_id = store[STATE_KEY]["xai_task_id"]
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(ti_context(store))  # the retry
+    assert deferred.value.trigger.xai_task_id == request_id
+    assert xai_api_conn.count("POST", "/v1/videos/generations") == 1
+
+
+def test_the_signed_url_outlives_the_wait(moto_s3):  # noqa: F811
+    from urllib.parse import parse_qs, urlsplit
+
+    from airflow_provider_xai.delivery import MAX_SIGNED_SECONDS, plan_upload, sign_upload
+
+    target = plan_upload(moto_s3.folder("sign"))
+    expires = {
+        wait: int(parse_qs(urlsplit(sign_upload(target, wait)).query)["X-Amz-Expires"][0])
+        for wait in (60, 3600, 30 * 24 * 3600)
+    }
+    assert expires == {60: 3660, 3600: 7200, 30 * 24 * 3600: MAX_SIGNED_SECONDS}
+    url = sign_upload(target, 60)
+    assert urlsplit(url).path.endswith(target.uri.split("@", 1)[1].split("/", 1)[1])
