@@ -53,6 +53,58 @@ def test_trigger_benchmark_produces_its_figures(monkeypatch, tls):
     assert "load average" in bench.format_result(result)
 
 
+def test_trigger_benchmark_runs_on_both_apis_side_by_side(monkeypatch):
+    """``--api both``: xAI's API (video requests polled at /v1/videos/<id>) next to the gateway's."""
+    bench = load("bench_triggers")
+    monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", "")  # the benchmark points it at its own emulator
+    results = bench.run_apis(
+        ("gateway", "xai"),
+        n=4,
+        rounds=1,
+        rate=100.0,
+        window=0.3,
+        poll_interval=0.05,
+        wait_window=0.3,
+        in_process=True,
+        video_first_delay=0.1,
+    )
+    assert {api: result["api"] for api, result in results.items()} == {"gateway": "gateway", "xai": "xai"}
+    assert results["xai"]["rounds"][0]["modes"]["ours"]["polls"] > 0
+    assert results["xai"]["rounds"][0]["waiting"]["polls"] > 0
+    comparison = bench.compare(results)
+    assert {key for key, _label, _unit in bench.COMPARED} == set(comparison)
+    for row in comparison.values():
+        assert all(isinstance(row[side], float) and not math.isnan(row[side]) for side in ("xai", "gateway"))
+    rows = bench.checks(results["xai"])
+    assert len(rows) == 7 and all(row[0].endswith("[HTTP, xai API]") for row in rows)
+    assert "xai/gateway" in bench.format_comparison(results)
+    assert "api: xai" in bench.format_result(results["xai"])
+
+
+def test_delivery_benchmark_compares_upload_with_download(monkeypatch):
+    """Tiny videos through the real operator into moto's S3 (own process), each way once."""
+    bench = load("bench_delivery")
+    for name in ("AIRFLOW_CONN_XAI_DEFAULT", "AIRFLOW_CONN_AWS_DEFAULT"):
+        monkeypatch.delenv(name, raising=False)  # the workers get their own connections
+    result = bench.run(sizes=(300_000,), rounds=1, log=lambda _line: None)
+    (one,) = result["results"]
+    download, upload = one["per_run"]["download"][0], one["per_run"]["upload"][0]
+    for report in (download, upload):
+        assert report["status"] == "completed" and report["check"]["size"] == 300_000
+        (uri,) = report["outputs"]
+        assert uri.startswith("s3://aws_default@xai-bench/bench/") and uri.endswith("_0.mp4")
+        assert report["done_to_stored_s"] > 0 and report["total_s"] >= report["done_to_stored_s"]
+    # the worker streams the video through itself once in and once out, or not at all
+    assert download["bytes"]["emulator"]["received"] > 300_000 and download["bytes"]["s3"]["sent"] > 300_000
+    assert bench.worker_bytes(upload) < bench.worker_bytes(download) / 10
+    assert upload["bytes"]["emulator"]["received"] < 10_000 and upload["service_uploads"] == [300_000]
+    assert one["summary"]["bytes_ratio"] > 10
+    rows = bench.checks(result)
+    assert len(rows) == 2 and all(len(row) == 4 for row in rows) and rows[0][3]
+    assert "download / upload" in bench.format_result(result)
+    json.dumps(result)
+
+
 def test_storage_benchmark_produces_its_figures():
     bench = load("bench_storage")
     result = bench.run(size=3_000_000, runs=1, log=lambda _line: None)
