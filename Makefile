@@ -37,8 +37,9 @@ test-matrix: venv
 docs: venv
 	$(BIN)/mkdocs build --strict --quiet
 
+# Every benchmark (~40 min); a subset with e.g. `make bench BENCH_ARGS="--only delivery,xai-https"`.
 bench: venv
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 # End-to-end latency on the real Airflow components (api-server, scheduler, dag-processor, triggerer): ~4 min.
 bench-e2e: venv

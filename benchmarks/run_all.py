@@ -4,9 +4,15 @@ Run: ``make bench`` or ``.venv/bin/python benchmarks/run_all.py [--n 1000] [--ro
 
 1. the polling schedule, simulated (seconds);
 2. N waiting triggers against the emulator, over HTTPS (as the real service is) and plain HTTP: CPU per
-   poll next to the floor and naive baselines, RSS and connections per trigger, CPU share (~5 min each);
+   poll next to the floor and naive baselines, RSS and connections per trigger, CPU share (~5 min each).
+   Parts ``https``/``http`` wait on the task gateway, ``xai-https``/``xai-http`` on xAI's own API (video
+   request_ids); with both APIs of a scheme selected, their rounds interleave on one emulator and the
+   figures are set side by side (~10 min per scheme);
 3. media storage against a raw stream copy (~2 min);
-4. end-to-end latency with the real Airflow components (~4 min).
+4. xAI video delivery into S3 (moto): the service uploads vs the worker downloads (~3 min);
+5. end-to-end latency with the real Airflow components (~4 min).
+
+A subset: ``--only delivery,xai-https`` (or ``make bench BENCH_ARGS="--only delivery"``).
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ from typing import Any
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
+import bench_delivery  # noqa: E402
 import bench_e2e  # noqa: E402
 import bench_schedule  # noqa: E402
 import bench_storage  # noqa: E402
 import bench_triggers  # noqa: E402
 
-PARTS = ("schedule", "https", "http", "storage", "e2e")
+PARTS = ("schedule", "https", "xai-https", "http", "xai-http", "storage", "delivery", "e2e")
 
 
 def _log(line: str) -> None:
@@ -37,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="repetitions; medians are reported")
     parser.add_argument("--trials", type=int, default=2000, help="schedule replays per case")
     parser.add_argument("--storage-size", type=int, default=1_100_000_000, help="media file size, bytes")
+    parser.add_argument(
+        "--delivery-sizes",
+        type=lambda text: tuple(bench_delivery.parse_size(part) for part in text.split(",") if part),
+        default=bench_delivery.SIZES,
+        help="video sizes of the delivery benchmark (default 50MB,500MB)",
+    )
     parser.add_argument(
         "--only", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}"
     )
@@ -55,20 +68,35 @@ def main(argv: list[str] | None = None) -> int:
         print(bench_schedule.format_table(figures["schedule"]))
         rows += bench_schedule.checks(figures["schedule"])
     for scheme in ("https", "http"):
-        if scheme in parts:
-            print(
-                f"\n== {args.n} waiting triggers over {scheme.upper()} ({args.rounds} rounds) ==", flush=True
-            )
-            figures[scheme] = bench_triggers.run(
-                n=args.n, rounds=args.rounds, log=_log, tls=scheme == "https"
-            )
-            print(bench_triggers.format_result(figures[scheme]))
-            rows += bench_triggers.checks(figures[scheme])
+        # the part of each API: "https" waits on the gateway, "xai-https" on xAI's own API
+        apis = {api: part for api, part in (("gateway", scheme), ("xai", f"xai-{scheme}")) if part in parts}
+        if not apis:
+            continue
+        print(
+            f"\n== {args.n} waiting triggers over {scheme.upper()} on the {' and '.join(apis)} API"
+            f"{'s' if len(apis) > 1 else ''} ({args.rounds} rounds) ==",
+            flush=True,
+        )
+        results = bench_triggers.run_apis(
+            tuple(apis), n=args.n, rounds=args.rounds, log=_log, tls=scheme == "https"
+        )
+        for api, part in apis.items():
+            figures[part] = results[api]
+            print(bench_triggers.format_result(results[api]))
+            rows += bench_triggers.checks(results[api])
+        if len(apis) > 1:
+            figures[f"xai-vs-gateway-{scheme}"] = bench_triggers.compare(results)
+            print(bench_triggers.format_comparison(results))
     if "storage" in parts:
         print("\n== media storage vs a raw stream copy ==", flush=True)
         figures["storage"] = bench_storage.run(args.storage_size, args.rounds, log=_log)
         print(bench_storage.format_result(figures["storage"]))
         rows += bench_storage.checks(figures["storage"])
+    if "delivery" in parts:
+        print("\n== xAI video delivery into S3: the service uploads vs the worker downloads ==", flush=True)
+        figures["delivery"] = bench_delivery.run(args.delivery_sizes, args.rounds, log=_log)
+        print(bench_delivery.format_result(figures["delivery"]))
+        rows += bench_delivery.checks(figures["delivery"])
     if "e2e" in parts:
         print("\n== end to end on the real Airflow components ==", flush=True)
         figures["e2e"] = bench_e2e.run(log=_log)
