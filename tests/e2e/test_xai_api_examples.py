@@ -167,3 +167,29 @@ def test_video_uploaded_straight_into_s3(xai_api, moto_s3, monkeypatch, caplog, 
     assert "will upload the video" in task_logs.out + task_logs.err
     for text in (task_logs.out, task_logs.err, json.dumps(result), json.dumps(manifest)):
         assert signature not in text
+
+
+def test_the_demo_gallery_lists_parameters_and_costs(xai_api, tmp_path):
+    import importlib.util
+
+    from tests.conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("demo_gallery", ROOT / "scripts" / "gallery.py")
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    run = run_example("example_xai_edit_from_sources")
+    sources = result_of(run, "sources")
+
+    page = gallery.write_gallery(tmp_path).read_text()
+
+    assert page.count("<figure>") == 4
+    assert "xAI&#x27;s own API (api.x.ai): 4 files, 0.0860 USD" in page
+    assert "0.0600 USD for 3 files" in page and "0.0260 USD" in page
+    # parameters as a short list, never the raw request JSON; every source URL is a link
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page)
+    assert all("{" not in caption and "response_format" not in caption for caption in captions)
+    assert "<li>quality: high</li>" in page and "<li>images: 3</li>" in page
+    assert "source images (3): " in page
+    for url in sources["media_urls"]:
+        assert f'<a href="{url}">{url}</a>' in page
+    assert 'src="edit_from_sources/' in page
