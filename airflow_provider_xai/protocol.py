@@ -1,9 +1,10 @@
-"""The xAI generation service's protocol, pure: no I/O and no Airflow.
+"""What both APIs share, pure: no I/O and no Airflow.
 
 Everything that the blocking path (the hook's wait loop, the sensor's poke) and the deferred path
-(the trigger, then the operator's completion) must agree on lives here, once: request building and
-validation, the status table, the task-state value object, media-URL extraction, HTTP error
-classification and the decision about what a remote status means.
+(the trigger, then the operator's completion) must agree on lives here, once: the request and parameter
+values, the status table, the task-state value object, HTTP error classification and the decision about
+what a remote status means. What differs between the task gateway and xAI's own API (paths, limits,
+bodies, answers) lives in one dialect per API, in :mod:`airflow_provider_xai.apis`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import email.utils
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -29,27 +30,8 @@ from airflow_provider_xai.exceptions import (
     XaiTaskFailedError,
 )
 
-DEFAULT_BASE_URL = "https://api.mountsea.ai"
-IMAGES_PATH = "/xai/images"
-VIDEOS_PATH = "/xai/videos"
-TASKS_PATH = "/xai/tasks"
 IMAGE_MODEL = "grok-imagine-image"
 VIDEO_MODEL = "grok-imagine-video"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The service's input limits, in one table (the gateway's own pages disagree on some)."""
-
-    prompt_max_chars: int = 1000
-    aspect_ratios: tuple[str, ...] = ("1:1", "2:3", "3:2", "9:16", "16:9")
-    durations: tuple[int, ...] = (6, 10, 15)
-    resolutions: tuple[str, ...] = ("480P", "720P")
-    max_reference_images: int = 1
-    url_schemes: tuple[str, ...] = ("http", "https")
-
-
-LIMITS = Limits()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -123,52 +105,12 @@ UPLOADABLE_SCHEMES = ("s3",)
 DELIVERIES = ("auto", "upload", "download")
 
 
-def validate_prompt(prompt: object, limits: Limits = LIMITS) -> str:
+def validate_prompt(prompt: object, limits: Any) -> str:
     """Return the prompt if it is a non-empty string within the length limit, else raise."""
     allowed = f"a non-empty string of at most {limits.prompt_max_chars} characters"
     if not isinstance(prompt, str) or not prompt.strip() or len(prompt) > limits.prompt_max_chars:
         raise XaiInvalidRequestError("prompt", prompt, allowed)
     return prompt
-
-
-def validate_aspect_ratio(aspect_ratio: object, limits: Limits = LIMITS) -> str | None:
-    """Return the aspect ratio (or ``None`` when not given) if the service accepts it, else raise."""
-    if aspect_ratio is None:
-        return None
-    if aspect_ratio not in limits.aspect_ratios:
-        raise XaiInvalidRequestError("aspect_ratio", aspect_ratio, _one_of(limits.aspect_ratios))
-    return aspect_ratio
-
-
-def validate_image_url(image_url: object, limits: Limits = LIMITS) -> str | None:
-    """Return the one reference image URL (or ``None``) if it is an absolute http(s) URL, else raise."""
-    if image_url is None:
-        return None
-    allowed = (
-        f"one absolute {' or '.join(limits.url_schemes)} URL of a reference image "
-        f"(the service takes at most {limits.max_reference_images})"
-    )
-    if isinstance(image_url, (list, tuple)):
-        if len(image_url) != limits.max_reference_images:
-            raise XaiInvalidRequestError("image_url", image_url, allowed)
-        (image_url,) = image_url
-    if not isinstance(image_url, str) or not is_http_url(image_url, limits):
-        raise XaiInvalidRequestError("image_url", image_url, allowed)
-    return image_url
-
-
-def validate_duration(duration: object, limits: Limits = LIMITS) -> int | None:
-    """Return the video duration in seconds (or ``None``) if it is one the service accepts, else raise."""
-    if duration is None:
-        return None
-    number = duration.total_seconds() if hasattr(duration, "total_seconds") else duration
-    number = whole_number(number)
-    if isinstance(number, float) and number.is_integer():
-        number = int(number)
-    if isinstance(number, bool) or not isinstance(number, int) or number not in limits.durations:
-        allowed = f"a whole number of seconds, one of {', '.join(map(str, limits.durations))}"
-        raise XaiInvalidRequestError("duration", duration, allowed)
-    return number
 
 
 def whole_number(value: object) -> object:
@@ -181,65 +123,7 @@ def whole_number(value: object) -> object:
     return value
 
 
-def validate_resolution(resolution: object, limits: Limits = LIMITS) -> str | None:
-    """Return the resolution in the service's upper case (or ``None``), accepting ``480p``/``720p``."""
-    if resolution is None:
-        return None
-    if not isinstance(resolution, str) or resolution.upper() not in limits.resolutions:
-        allowed = _one_of(limits.resolutions) + " (lower-case p is accepted)"
-        raise XaiInvalidRequestError("resolution", resolution, allowed)
-    return resolution.upper()
-
-
-def build_image_request(
-    prompt: object, *, aspect_ratio: object = None, image_url: object = None, limits: Limits = LIMITS
-) -> SubmitRequest:
-    """Validate the parameters of a text-to-image or image-to-image request and build its body."""
-    body: dict[str, Any] = {"prompt": validate_prompt(prompt, limits), "model": IMAGE_MODEL}
-    ratio = validate_aspect_ratio(aspect_ratio, limits)
-    reference = validate_image_url(image_url, limits)
-    warnings = []
-    if reference:
-        body["images"] = [reference]
-        if ratio:
-            warnings.append(_ignored_with_reference("aspect_ratio", ratio, "the reference image's size"))
-    elif ratio:
-        body["aspectRatio"] = ratio
-    return SubmitRequest(IMAGES_PATH, body, tuple(warnings), kind="image")
-
-
-def build_video_request(
-    prompt: object,
-    *,
-    duration: object = None,
-    aspect_ratio: object = None,
-    resolution: object = None,
-    image_url: object = None,
-    limits: Limits = LIMITS,
-) -> SubmitRequest:
-    """Validate the parameters of a text-to-video or image-to-video request and build its body."""
-    body: dict[str, Any] = {"prompt": validate_prompt(prompt, limits), "model": VIDEO_MODEL}
-    seconds = validate_duration(duration, limits)
-    ratio = validate_aspect_ratio(aspect_ratio, limits)
-    res = validate_resolution(resolution, limits)
-    reference = validate_image_url(image_url, limits)
-    if seconds is not None:
-        body["duration"] = seconds
-    warnings = []
-    if reference:
-        body["images"] = [reference]
-        for name, value in (("aspect_ratio", ratio), ("resolution", res)):
-            if value:
-                warnings.append(_ignored_with_reference(name, value, "the reference image"))
-    else:
-        if ratio:
-            body["aspectRatio"] = ratio
-        if res:
-            body["resolution"] = res
-    return SubmitRequest(VIDEOS_PATH, body, tuple(warnings), kind="video")
-
-
-def is_http_url(value: object, limits: Limits = LIMITS) -> bool:
+def is_http_url(value: object, limits: Any = None) -> bool:
     """Tell whether ``value`` is an absolute URL with an allowed scheme, a host and no whitespace."""
     if not isinstance(value, str) or not value or any(ch.isspace() for ch in value):
         return False
@@ -247,15 +131,13 @@ def is_http_url(value: object, limits: Limits = LIMITS) -> bool:
         parts = urlsplit(value)
     except ValueError:
         return False
-    return parts.scheme.lower() in limits.url_schemes and bool(parts.hostname)
+    schemes = limits.url_schemes if limits is not None else ("http", "https")
+    return parts.scheme.lower() in schemes and bool(parts.hostname)
 
 
-def _one_of(values: tuple[str, ...]) -> str:
+def one_of(values: Sequence[str]) -> str:
+    """Return ``"one of 'a', 'b'"`` for a message's list of allowed values."""
     return "one of " + ", ".join(repr(v) for v in values)
-
-
-def _ignored_with_reference(name: str, value: str, follows: str) -> str:
-    return f"{name}={value!r} has no effect with a reference image (the output follows {follows}); not sent."
 
 
 # --------------------------------------------------------------------------------------------------
@@ -301,66 +183,6 @@ _TERMINAL = frozenset(
 )
 
 
-def unwrap_envelope(body: object) -> object:
-    """Return the payload of an answer, whether bare or wrapped as ``{"code", "message", "data"}``."""
-    if isinstance(body, Mapping) and "data" in body and ("code" in body or "message" in body):
-        if "taskId" not in body and "status" not in body:
-            return body["data"]
-    return body
-
-
-def envelope_error(body: object) -> tuple[int, str] | None:
-    """Return (code, message) when an enveloped answer reports an error despite HTTP 2xx, else ``None``."""
-    if isinstance(body, Mapping) and "data" in body and "taskId" not in body and "status" not in body:
-        code = body.get("code")
-        if isinstance(code, int) and not isinstance(code, bool) and code >= 300:
-            return code, str(body.get("message") or "")
-    return None
-
-
-def parse_task_id(body: object) -> str:
-    """Return the ``taskId`` of a creation answer (bare or enveloped), or raise when there is none."""
-    payload = unwrap_envelope(body)
-    task_id = payload.get("taskId") if isinstance(payload, Mapping) else None
-    if not isinstance(task_id, (str, int)) or isinstance(task_id, bool) or str(task_id) == "":
-        keys = sorted(payload) if isinstance(payload, Mapping) else type(payload).__name__
-        raise XaiError(f"The service accepted the request but its answer holds no taskId (saw {keys}).")
-    return str(task_id)
-
-
-#: keys whose values echo the request rather than hold generated media (a reference image URL there
-#: must not pass for output, e.g. in a moderated image-to-image result)
-ECHO_KEYS = frozenset(
-    {"input", "inputs", "request", "params", "parameters", "reference", "references", "referenceimages"}
-)
-
-
-def extract_media_urls(result: object) -> tuple[str, ...]:
-    """Return every http(s) URL in a result, whatever its nesting, in order and without repeats.
-
-    Values under keys that echo the request (:data:`ECHO_KEYS`) are skipped.
-    """
-    seen: dict[str, None] = {}
-    for value in _walk_strings(result):
-        if is_http_url(value):
-            seen.setdefault(value, None)
-    return tuple(seen)
-
-
-def _walk_strings(node: object, depth: int = 0) -> Iterator[str]:
-    if depth > 32:
-        return
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, Mapping):
-        for key, value in node.items():
-            if str(key).replace("_", "").lower() not in ECHO_KEYS:
-                yield from _walk_strings(value, depth + 1)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _walk_strings(value, depth + 1)
-
-
 @dataclass(frozen=True)
 class TaskState:
     """What the service said about a remote task at one moment: a small, JSON-friendly value."""
@@ -381,25 +203,10 @@ class TaskState:
 
     @classmethod
     def from_response(cls, body: object, xai_task_id: str) -> TaskState:
-        """Build the state from a status answer (bare or enveloped)."""
-        payload = unwrap_envelope(body)
-        if not isinstance(payload, Mapping):
-            raise XaiError(f"The status answer for task {xai_task_id} is not a JSON object.")
-        trace_id = payload.get("traceId")
-        if trace_id is None and isinstance(body, Mapping):
-            trace_id = body.get("traceId")
-        result = payload.get("result")
-        return cls(
-            xai_task_id=str(payload.get("taskId") or xai_task_id),
-            status=str(payload.get("status") or "").strip().lower(),
-            result=result,
-            media_urls=extract_media_urls(result),
-            error_message=payload.get("errorMessage"),
-            error_code=payload.get("errorCode"),
-            trace_id=trace_id,
-            created_at=payload.get("createdAt"),
-            finished_at=payload.get("finishedAt"),
-        )
+        """Build the state from the task gateway's status answer (bare or enveloped)."""
+        from airflow_provider_xai.apis.gateway import state_from_response
+
+        return state_from_response(body, xai_task_id)
 
     @property
     def known_status(self) -> TaskStatus | None:
@@ -639,3 +446,23 @@ def uncertain_submission_message(what: str, cause: str) -> str:
         f"{what} failed after the request was sent ({cause}). A task may exist on the service and may be "
         "billed; it was not resubmitted. Look for it in the service's task list before retrying."
     )
+
+
+#: names that moved to the task gateway's dialect, still importable from here
+_GATEWAY_NAMES = frozenset(
+    {
+        "DEFAULT_BASE_URL", "IMAGES_PATH", "VIDEOS_PATH", "TASKS_PATH", "Limits", "LIMITS",
+        "validate_aspect_ratio", "validate_image_url", "validate_duration", "validate_resolution",
+        "build_image_request", "build_video_request", "unwrap_envelope", "envelope_error",
+        "parse_task_id", "ECHO_KEYS", "extract_media_urls",
+    }
+)  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    """Forward the task gateway's rules, which live in :mod:`airflow_provider_xai.apis.gateway`."""
+    if name in _GATEWAY_NAMES:
+        from airflow_provider_xai.apis import gateway
+
+        return getattr(gateway, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

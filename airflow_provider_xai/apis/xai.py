@@ -66,16 +66,12 @@ def _invalid(name: str, value: object, allowed: str) -> XaiInvalidRequestError:
     return XaiInvalidRequestError(name, value, allowed, api=XAI)
 
 
-def _one_of(values: Sequence[str]) -> str:
-    return "one of " + ", ".join(repr(v) for v in values)
-
-
 def _choice(name: str, value: object, allowed: Sequence[str], *, fold_case: bool = False) -> str | None:
     if value is None:
         return None
     text = value.lower() if fold_case and isinstance(value, str) else value
     if text not in allowed:
-        raise _invalid(name, value, _one_of(allowed) + (" (either case)" if fold_case else ""))
+        raise _invalid(name, value, protocol.one_of(allowed) + (" (either case)" if fold_case else ""))
     return str(text)
 
 
@@ -90,7 +86,7 @@ def _whole(name: str, value: object, low: int, high: int, what: str) -> int | No
 
 def _source_url(name: str, value: object) -> str:
     """Return an image or video source: an absolute http(s) URL or a ``data:`` URI."""
-    if isinstance(value, str) and (value.startswith("data:") or protocol.is_http_url(value, LIMITS)):  # type: ignore[arg-type]
+    if isinstance(value, str) and (value.startswith("data:") or protocol.is_http_url(value, LIMITS)):
         return value
     raise _invalid(name, value, "an absolute http or https URL, or a data: URI")
 
@@ -103,7 +99,7 @@ def _url_list(name: str, value: object, most: int) -> list[str]:
 
 
 def _prompt(prompt: object) -> str:
-    return protocol.validate_prompt(prompt, LIMITS)  # type: ignore[arg-type]
+    return protocol.validate_prompt(prompt, LIMITS)
 
 
 class XaiApiDialect(ApiDialect):
@@ -119,7 +115,9 @@ class XaiApiDialect(ApiDialect):
         model = params.model if params.model is not None else LIMITS.image_models[0]
         if isinstance(model, str) and model in LIMITS.retired_image_models:
             raise _invalid(
-                "model", model, f"{_one_of(LIMITS.image_models)} ({LIMITS.retired_image_models[model]})"
+                "model",
+                model,
+                f"{protocol.one_of(LIMITS.image_models)} ({LIMITS.retired_image_models[model]})",
             )
         model = _choice("model", model, LIMITS.image_models)
         body: dict[str, Any] = {"prompt": _prompt(params.prompt), "model": model}
@@ -217,7 +215,9 @@ class XaiApiDialect(ApiDialect):
         if isinstance(resolution, str) and resolution.lower() not in resolutions:
             others = [m for m, r in LIMITS.video_resolutions.items() if resolution.lower() in r]
             extra = f" ({resolution.lower()!r} needs {', '.join(others)})" if others else ""
-            raise _invalid("resolution", resolution, f"{_one_of(resolutions)} on {model}, either case{extra}")
+            raise _invalid(
+                "resolution", resolution, f"{protocol.one_of(resolutions)} on {model}, either case{extra}"
+            )
         resolution = _choice("resolution", resolution, resolutions, fold_case=True)
         if seconds is not None:
             body["duration"] = seconds
