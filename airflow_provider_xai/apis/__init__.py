@@ -9,9 +9,11 @@ shared :class:`~airflow_provider_xai.protocol.TaskState`; the hook, trigger, sen
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
-from airflow_provider_xai.exceptions import XaiError, XaiNotFoundError
+from airflow_provider_xai.exceptions import XaiError, XaiInvalidRequestError, XaiNotFoundError
 from airflow_provider_xai.protocol import ImageParams, SubmitRequest, TaskState, VideoParams
 
 GATEWAY = "gateway"
@@ -67,6 +69,17 @@ class ApiDialect:
     def unknown_local_id(self, xai_task_id: str) -> XaiNotFoundError | None:
         """Return the error for an id the provider made and the service cannot know, else ``None``."""
         return None
+
+
+@contextlib.contextmanager
+def naming_api(api: str) -> Iterator[None]:
+    """Name the API in every parameter error raised inside (the limits differ between the two)."""
+    try:
+        yield
+    except XaiInvalidRequestError as exc:
+        if exc.api is not None:
+            raise
+        raise XaiInvalidRequestError(exc.parameter, exc.value, exc.allowed, api=api) from None
 
 
 def dialect_for(api: str) -> ApiDialect:

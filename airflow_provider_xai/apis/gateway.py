@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from airflow_provider_xai.apis import GATEWAY, ApiDialect
+from airflow_provider_xai.apis import GATEWAY, ApiDialect, naming_api
 from airflow_provider_xai.exceptions import XaiError, XaiInvalidRequestError
 from airflow_provider_xai.protocol import (
     IMAGE_MODEL,
@@ -255,7 +255,8 @@ class GatewayDialect(ApiDialect):
                     "image_urls", params.image_urls, "either image_url or image_urls, not both", api=GATEWAY
                 )
             image_url = params.image_urls
-        return build_image_request(params.prompt, aspect_ratio=params.aspect_ratio, image_url=image_url)
+        with naming_api(GATEWAY):
+            return build_image_request(params.prompt, aspect_ratio=params.aspect_ratio, image_url=image_url)
 
     def build_video(self, params: VideoParams) -> SubmitRequest:
         """Validate and build a text-to-video or image-to-video request."""
@@ -266,13 +267,14 @@ class GatewayDialect(ApiDialect):
         if params.delivery not in ("auto", "download"):
             allowed = "'auto' or 'download' (the task gateway cannot upload to a signed URL)"
             raise XaiInvalidRequestError("delivery", params.delivery, allowed, api=GATEWAY)
-        return build_video_request(
-            params.prompt,
-            duration=params.duration,
-            aspect_ratio=params.aspect_ratio,
-            resolution=params.resolution,
-            image_url=params.image_url,
-        )
+        with naming_api(GATEWAY):
+            return build_video_request(
+                params.prompt,
+                duration=params.duration,
+                aspect_ratio=params.aspect_ratio,
+                resolution=params.resolution,
+                image_url=params.image_url,
+            )
 
     def parse_submit(self, body: object) -> str:
         """Return the ``taskId`` of a creation answer (bare or enveloped)."""

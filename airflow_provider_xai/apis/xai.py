@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_xai import protocol
-from airflow_provider_xai.apis import XAI, XAI_BASE_URL, ApiDialect
+from airflow_provider_xai.apis import XAI, XAI_BASE_URL, ApiDialect, naming_api
 from airflow_provider_xai.exceptions import XaiError, XaiInvalidRequestError, XaiNotFoundError
 from airflow_provider_xai.protocol import ImageParams, SubmitRequest, TaskState, VideoParams
 
@@ -99,7 +99,8 @@ def _url_list(name: str, value: object, most: int) -> list[str]:
 
 
 def _prompt(prompt: object) -> str:
-    return protocol.validate_prompt(prompt, LIMITS)
+    with naming_api(XAI):
+        return protocol.validate_prompt(prompt, LIMITS)
 
 
 class XaiApiDialect(ApiDialect):

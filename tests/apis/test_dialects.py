@@ -182,7 +182,7 @@ XAI_BAD_IMAGES = [
 def test_xai_refuses_bad_image_parameters(parameter, kwargs, allowed):
     with pytest.raises(XaiInvalidRequestError) as err:
         XAI.build_image(ImageParams(**{"prompt": "a fox", **kwargs}))
-    assert_invalid(err.value, parameter, allowed, api=parameter != "prompt")
+    assert_invalid(err.value, parameter, allowed)
 
 
 XAI_BAD_VIDEOS = [
@@ -250,12 +250,26 @@ def test_the_gateway_takes_one_source_from_image_urls_and_n_1():
     assert GATEWAY.build_video(VideoParams("waves", output_scheme="s3")).delivery == "download"
 
 
-def assert_invalid(error, parameter, allowed, api=True):
+def assert_invalid(error, parameter, allowed):
     assert error.parameter == parameter
     message = str(error)
     assert f"Invalid {parameter}:" in message and allowed in message and "Nothing was sent" in message
-    if api:
-        assert error.api == "xai" and "xAI's own API (api='xai')" in message
+    assert error.api == "xai" and "xAI's own API (api='xai')" in message
+
+
+@pytest.mark.parametrize(
+    ("build", "params", "parameter"),
+    [
+        (GATEWAY.build_image, ImageParams("a fox", aspect_ratio="4:3"), "aspect_ratio"),
+        (GATEWAY.build_image, ImageParams("x" * 1001), "prompt"),
+        (GATEWAY.build_video, VideoParams("waves", duration=8), "duration"),
+        (GATEWAY.build_video, VideoParams("waves", resolution="1080p"), "resolution"),
+    ],
+)
+def test_the_gateway_names_itself_in_its_own_limits(build, params, parameter):
+    with pytest.raises(XaiInvalidRequestError) as err:
+        build(params)
+    assert err.value.parameter == parameter and "on the task gateway (api='gateway')" in str(err.value)
 
 
 def test_limits_table_is_the_one_the_checks_read():
