@@ -41,7 +41,7 @@ def outcome(fn, words):
     """Return (kind, text) of a run, with task-specific words replaced."""
     try:
         result = fn()
-        kind, text = "success", f"{result['status']} {len(result['media_urls'])} media"
+        kind, text = "success", f"{result['status']} {len(result['media_urls'])} media {result['api']}"
     except Exception as exc:  # noqa: BLE001 - the outcome is the exception itself
         kind, text = type(exc).__name__, str(exc)
     for word, placeholder in words.items():

@@ -14,6 +14,7 @@ from airflow_provider_xai.operators.xai import XaiVideoOperator
 from airflow_provider_xai.sensors.xai import XaiTaskSensor
 from airflow_provider_xai.triggers.xai import XaiTaskTrigger
 from tests.conftest import run_trigger
+from tests.test_drift import outcome
 
 STATUS_PATH = {"gateway": "GET /xai/tasks", "xai": "GET /v1/videos"}
 # case: prompt directives, scripted status faults, forced status, expected outcome on every path and API
@@ -39,17 +40,6 @@ def prepare(emulator, api, directives, faults, forced):
         task_id = "unknown-" + task_id
     emulator.script_faults(STATUS_PATH[api], faults)
     return task_id, words
-
-
-def outcome(fn, words):
-    try:
-        result = fn()
-        kind, text = "success", f"{result['status']} {len(result['media_urls'])} media {result['api']}"
-    except Exception as exc:  # noqa: BLE001 - the outcome is the exception itself
-        kind, text = type(exc).__name__, str(exc)
-    for word, placeholder in words.items():
-        text = text.replace(word, placeholder)
-    return kind, text
 
 
 @pytest.mark.parametrize("case", CASES)
