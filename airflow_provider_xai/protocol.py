@@ -9,6 +9,7 @@ bodies, answers) lives in one dialect per API, in :mod:`airflow_provider_xai.api
 
 from __future__ import annotations
 
+import ast
 import email.utils
 import re
 import time
@@ -120,6 +121,22 @@ def whole_number(value: object) -> object:
     """
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
+    return value
+
+
+def rendered_list(value: object) -> object:
+    """Return the list a template rendered as text (``"['https://a', 'https://b']"``), else ``value``.
+
+    Without ``render_template_as_native_obj`` a templated list reaches the operator as its ``repr``.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return value
+        if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
+            return parsed
     return value
 
 
@@ -299,7 +316,8 @@ def failure_of(state: TaskState) -> XaiError:
         )
     return XaiTaskFailedError(
         f"xAI task {state.xai_task_id} ended with status {state.status!r}: "
-        f"errorCode={state.error_code}, errorMessage={state.error_message!r}, traceId={state.trace_id}.",
+        f"errorCode={state.error_code}, errorMessage={state.error_message!r}"
+        + (f", traceId={state.trace_id}." if state.trace_id or state.api != "xai" else "."),
         xai_task_id=state.xai_task_id,
         status=state.status,
         error_code=state.error_code,
@@ -440,11 +458,16 @@ def error_for_status(status_code: int | None, message: str) -> XaiError:
     return XaiError(message)
 
 
-def uncertain_submission_message(what: str, cause: str) -> str:
+def uncertain_submission_message(what: str, cause: str, api: str = "gateway") -> str:
     """Explain a failed submission after which a task may exist on the service."""
+    where = (
+        "xAI's API lists no requests and has no cancel endpoint: check the team's usage in the xAI console"
+        if api == "xai"
+        else "Look for it in the service's task list"
+    )
     return (
         f"{what} failed after the request was sent ({cause}). A task may exist on the service and may be "
-        "billed; it was not resubmitted. Look for it in the service's task list before retrying."
+        f"billed; it was not resubmitted. {where} before retrying."
     )
 
 

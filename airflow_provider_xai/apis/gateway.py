@@ -18,6 +18,7 @@ from airflow_provider_xai.protocol import (
     VideoParams,
     is_http_url,
     one_of,
+    rendered_list,
     validate_prompt,
     whole_number,
 )
@@ -254,7 +255,7 @@ class GatewayDialect(ApiDialect):
                 raise XaiInvalidRequestError(
                     "image_urls", params.image_urls, "either image_url or image_urls, not both", api=GATEWAY
                 )
-            image_url = params.image_urls
+            image_url = rendered_list(params.image_urls)
         with naming_api(GATEWAY):
             return build_image_request(params.prompt, aspect_ratio=params.aspect_ratio, image_url=image_url)
 

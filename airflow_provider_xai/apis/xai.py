@@ -92,6 +92,7 @@ def _source_url(name: str, value: object) -> str:
 
 
 def _url_list(name: str, value: object, most: int) -> list[str]:
+    value = protocol.rendered_list(value)
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)) or not 1 <= len(items) <= most:
         raise _invalid(name, value, f"a list of 1 to {most} absolute http(s) URLs or data: URIs")
@@ -342,7 +343,7 @@ class XaiApiDialect(ApiDialect):
             return None
         blocked = [flag for flag in ("api_key_blocked", "api_key_disabled", "team_blocked") if body.get(flag)]
         if blocked:
-            return False, f"xAI accepts the key, but it cannot generate anything: {', '.join(blocked)}."
+            return False, f"xAI accepts the key, but it cannot generate anything: {', '.join(blocked)}"
         return True, "xAI accepts the API key and it may generate (GET /v1/api-key)"
 
     def unknown_local_id(self, xai_task_id: str) -> XaiNotFoundError | None:

@@ -269,7 +269,7 @@ class XaiHook(BaseHook):
             except (XaiRateLimitedError, XaiConnectionError) as exc:
                 if getattr(exc, "request_sent", False):
                     raise XaiSubmissionUncertainError(
-                        protocol.uncertain_submission_message(what, str(exc))
+                        protocol.uncertain_submission_message(what, str(exc), self.settings.api)
                     ) from None
                 if attempt >= self.submit_retries:
                     raise
@@ -284,7 +284,7 @@ class XaiHook(BaseHook):
                 continue
             except XaiTransientError as exc:
                 raise XaiSubmissionUncertainError(
-                    protocol.uncertain_submission_message(what, str(exc))
+                    protocol.uncertain_submission_message(what, str(exc), self.settings.api)
                 ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 

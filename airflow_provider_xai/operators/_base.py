@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -128,6 +129,8 @@ class XaiWaitMixin:
     def finish(self, context: Context, result: WaitResult, request: dict | None) -> dict[str, Any]:
         """Turn the end of a wait into the task's outcome: the one place every path ends in."""
         state = result.resolve(uploaded=upload_of(request) is not None)
+        if state.finished_at is None and state.api == "xai":  # xAI's answers carry no times: when seen
+            state = dataclasses.replace(state, finished_at=datetime.now(timezone.utc).isoformat())
         self.log.info(
             "xAI task %s completed with %d media URL(s) on the %s API (cost %s USD); trace id %s",
             state.xai_task_id,

@@ -387,3 +387,21 @@ def test_submit_answers_need_their_id():
         XAI.parse_submit({"id": "r1"})
     assert XAI.status_path("a/b") == "/v1/videos/a%2Fb"
     assert XAI.unknown_local_id("xai-img-1") is not None and XAI.unknown_local_id("r1") is None
+
+
+def test_a_list_rendered_as_text_is_read_back_as_the_list():
+    rendered = str([URL, URL2])  # a templated list without render_template_as_native_obj
+    assert XAI.build_image(ImageParams("a", image_urls=rendered)).body["images"][1]["url"] == URL2
+    request = XAI.build_video(VideoParams("a", reference_image_urls=rendered))
+    assert request.body["reference_images"] == [{"url": URL}, {"url": URL2}]
+    assert GATEWAY.build_image(ImageParams("a", image_urls=str([URL]))).body["images"] == [URL]
+    with pytest.raises(XaiInvalidRequestError, match="image_urls"):
+        XAI.build_image(ImageParams("a", image_urls="[__import__('os')]"))
+
+
+def test_an_uncertain_xai_submission_does_not_point_to_a_task_list():
+    from airflow_provider_xai.protocol import uncertain_submission_message
+
+    assert "task list" in uncertain_submission_message("POST /xai/images", "reset")
+    message = uncertain_submission_message("POST /v1/videos/generations", "reset", "xai")
+    assert "task list" not in message and "xAI console" in message

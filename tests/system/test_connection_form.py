@@ -78,4 +78,5 @@ def test_xai_form_shows_the_key_as_a_password_and_hides_unused_fields(api_server
     for hidden in ("schema", "port", "login"):
         assert standard.get(hidden) is None or standard[hidden].get("hidden") is True, (hidden, standard)
     extra = meta["extra_fields"]
-    assert set(extra) == {"ca_bundle"}
+    assert set(extra) == {"api", "ca_bundle"}
+    assert {"gateway", "xai"} <= set(extra["api"]["schema"]["enum"])
