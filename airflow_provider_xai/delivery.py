@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow_provider_xai.exceptions import XaiError
 from airflow_provider_xai.storage import as_storage_path
@@ -51,6 +52,17 @@ def plan_upload(output_path: Any) -> UploadTarget:
     return UploadTarget(uri=str(as_storage_path(output_path) / f"{name}_0.mp4"), name=name)
 
 
+def s3_location(uri: str) -> tuple[str | None, str, str]:
+    """Return (Airflow connection id or ``None``, bucket, key) of ``s3://[conn_id@]bucket/key``.
+
+    Parsed here rather than read from ``ObjectStoragePath``, whose ``bucket`` keeps the ``conn_id@``
+    prefix on Airflow 3.1.
+    """
+    parts = urlsplit(uri)
+    conn_id, _, bucket = parts.netloc.rpartition("@")
+    return conn_id or None, bucket, parts.path.lstrip("/")
+
+
 def sign_upload(target: UploadTarget, wait_seconds: float) -> str:
     """Return a PUT URL for the target object, valid for the wait plus a margin (at most seven days).
 
@@ -60,14 +72,15 @@ def sign_upload(target: UploadTarget, wait_seconds: float) -> str:
     path = as_storage_path(target.uri)
     if path.protocol != "s3":
         raise XaiError(f"Cannot sign an upload URL for {target.uri}: only S3 objects can be signed.")
+    conn_id, bucket, key = s3_location(str(path))
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from botocore.config import Config
 
     expires = int(min(MAX_SIGNED_SECONDS, wait_seconds + SIGNED_URL_MARGIN_SECONDS))
     # SigV4, which every region accepts (botocore may otherwise presign with the retired SigV2)
-    client = S3Hook(aws_conn_id=path.conn_id, config=Config(signature_version="s3v4")).get_conn()
+    client = S3Hook(aws_conn_id=conn_id, config=Config(signature_version="s3v4")).get_conn()
     return client.generate_presigned_url(
         "put_object",
-        Params={"Bucket": path.bucket, "Key": path.key, "ContentType": VIDEO_CONTENT_TYPE},
+        Params={"Bucket": bucket, "Key": key, "ContentType": VIDEO_CONTENT_TYPE},
         ExpiresIn=expires,
     )

@@ -101,6 +101,9 @@ class RecordingTI:
     def xcom_push(self, key: str, value: object) -> None:
         self.xcom[key] = value
 
+    def xcom_pull(self, key: str, **kwargs: object) -> object:
+        return self.xcom.get(key)
+
 
 @pytest.fixture
 def context():

@@ -20,6 +20,9 @@ from airflow_provider_xai.protocol import ImageParams, SubmitRequest, TaskState,
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+#: XCom key of where the service uploads a video (an object URI, never the signed URL)
+XCOM_DELIVERY_KEY = "xai_delivery"
+
 
 def request_record(request: SubmitRequest, upload: UploadTarget | None = None) -> dict[str, Any]:
     """Return what is kept of a request (sidecar, ledger, ``next_kwargs``): its body, never a signed URL.
@@ -110,7 +113,7 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
             saved = ledger.saved(xai_task_id, "state")
             state = TaskState.from_event(saved) if saved else None
         else:
-            xai_task_id, record, state = self.send(request, ledger)
+            xai_task_id, record, state = self.send(context, request, ledger)
         self._xai_task_id = xai_task_id
         context["ti"].xcom_push(key=XCOM_TASK_ID_KEY, value=xai_task_id)
         if state is not None:
@@ -121,7 +124,7 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
         return self.wait_and_finish(context, xai_task_id, record)
 
     def send(
-        self, request: SubmitRequest, ledger: RemoteTaskLedger
+        self, context: Context, request: SubmitRequest, ledger: RemoteTaskLedger
     ) -> tuple[str, dict[str, Any], TaskState | None]:
         """Send a new request; return its id, its record and, for synchronous images, their state.
 
@@ -142,6 +145,8 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
         ledger.record(xai_task_id, delivered=not self.wait_for_completion, request=record)
         if upload:
             self.log.info("xAI will upload the video of %s to %s itself.", xai_task_id, upload.uri)
+            # where the video goes, for a resume without next_kwargs or task_state_store (no secret in it)
+            context["ti"].xcom_push(key=XCOM_DELIVERY_KEY, value=upload.to_record())
         return xai_task_id, record, None
 
     def request_body(self) -> dict | None:
@@ -155,10 +160,15 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
         if saved:
             return saved
         try:
-            return self.request_body()
+            record = self.request_body()
         except Exception as exc:  # noqa: BLE001 - the record only describes the request in the sidecar
             self.log.info("The request of %s is not recorded in the sidecar: %s", xai_task_id, exc)
             return None
+        ti = context["ti"]
+        delivery = ti.xcom_pull(key=XCOM_DELIVERY_KEY, map_indexes=getattr(ti, "map_index", -1))
+        if record is not None and isinstance(delivery, dict):
+            record["delivery"] = delivery
+        return record
 
     def on_delivered(self, context: Context, xai_task_id: str) -> None:
         """Mark the remote task delivered, so that clearing this task generates anew."""
