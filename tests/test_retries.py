@@ -94,3 +94,14 @@ def test_without_task_state_store_every_try_submits_and_says_so(run_retry_dag, x
     run, ti = run_retry_dag()
     assert run.state == "success" and posts(xai_conn) == 2
     assert "task_state_store is not available" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fault", ["502html", "503json", "drop-mid", "504html"])
+def test_an_uncertain_submission_is_not_retried_into_a_second_one(run_retry_dag, xai_conn, capsys, fault):
+    xai_conn.script_faults("POST /xai/images", [fault])
+    run, ti = run_retry_dag(retries=3)
+    assert (run.state, ti.state, ti.try_number) == ("failed", "failed", 1)  # failed for good, not retried
+    assert xai_conn.count("POST", "/xai/images", accepted_only=False) == 1  # one POST, however many retries
+    out = capsys.readouterr().out
+    assert "A task may exist on the service and may be billed" in out and "fails for good" in out
+    assert "Clear the task to submit anew" in out

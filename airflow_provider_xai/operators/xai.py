@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.log import mask_secret
 
+from airflow_provider_xai._compat import AirflowFailException
 from airflow_provider_xai.delivery import UploadTarget, output_scheme, plan_upload, sign_upload
+from airflow_provider_xai.exceptions import XaiSubmissionUncertainError
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.links import XaiOutputLink
 from airflow_provider_xai.operators._base import XCOM_TASK_ID_KEY, XaiWaitMixin
@@ -22,6 +24,14 @@ if TYPE_CHECKING:
 
 #: XCom key of where the service uploads a video (an object URI, never the signed URL)
 XCOM_DELIVERY_KEY = "xai_delivery"
+
+
+class XaiSubmissionUncertainFailure(XaiSubmissionUncertainError, AirflowFailException):
+    """A submission whose fate is unknown: the try fails without Airflow's automatic retries.
+
+    After a 5xx, a dropped connection or a timeout on the POST the service may have created (and
+    billed) the task; a retry would create another. A person decides, by clearing the task.
+    """
 
 
 def request_record(request: SubmitRequest, upload: UploadTarget | None = None) -> dict[str, Any]:
@@ -113,7 +123,13 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
             saved = ledger.saved(xai_task_id, "state")
             state = TaskState.from_event(saved) if saved else None
         else:
-            xai_task_id, record, state = self.send(context, request, ledger)
+            try:
+                xai_task_id, record, state = self.send(context, request, ledger)
+            except XaiSubmissionUncertainError as exc:
+                raise XaiSubmissionUncertainFailure(
+                    f"{exc} This try fails for good instead of being retried: Airflow's retries would "
+                    "submit, and pay, again. Clear the task to submit anew once you have checked."
+                ) from None
         self._xai_task_id = xai_task_id
         context["ti"].xcom_push(key=XCOM_TASK_ID_KEY, value=xai_task_id)
         if state is not None:
