@@ -34,6 +34,11 @@ from airflow_provider_xai.protocol import (
 EARLY_WAKE = 0.01
 
 
+#: the longest ``Retry-After`` honoured, by polls and by submissions alike (a ``Retry-After: 86400``
+#: must not put a worker or a trigger to sleep for a day)
+MAX_RETRY_AFTER = 300.0
+
+
 def backoff(attempt: int, *, first: float = 1.0, cap: float = 30.0, jitter: float = 0.2) -> float:
     """Return the seconds to wait before retry number ``attempt`` (0 for the first retry).
 
@@ -47,6 +52,20 @@ def backoff(attempt: int, *, first: float = 1.0, cap: float = 30.0, jitter: floa
     """
     nominal = min(cap, first * 2 ** min(attempt, 64))
     return nominal * (1.0 - random.uniform(0.0, jitter))
+
+
+def submission_delay(attempt: int, retry_after: float | None) -> float:
+    """Return the wait before resending a submission that the service certainly refused (429, refused).
+
+    The service's ``Retry-After`` wins over our backoff, capped like polling's, and spread up to 20 %
+    later so that mapped tasks refused together do not come back in step.
+
+    :param attempt: how many resends came before this one.
+    :param retry_after: what the service asked for, if anything.
+    """
+    if retry_after is not None:
+        return min(retry_after, MAX_RETRY_AFTER) * random.uniform(1.0, 1.2)
+    return backoff(attempt)
 
 
 @dataclass(frozen=True)
@@ -78,7 +97,7 @@ class PollPolicy:
     growth: float = 0.1
     jitter: float = 0.05
     max_consecutive_failures: int = 5
-    max_retry_after: float = 300.0
+    max_retry_after: float = MAX_RETRY_AFTER
     coalesce: float = 0.25
 
     def interval_after(self, moment: float) -> float:

@@ -656,3 +656,16 @@ def test_the_tracker_resumes_the_slot_walk_and_polls_as_before():
     t.first_step(T0)
     for elapsed in (2.0, 4.0, 30.0, 400.0, 3600.0):
         assert t.on_state(RUNNING, T0 + elapsed).delay == pytest.approx(plain.delay(elapsed))
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "low", "high"),
+    [(2.0, 2.0, 2.4), (86400.0, 300.0, 360.0), (0.0, 0.0, 0.0)],
+)
+def test_a_submission_honours_retry_after_capped_like_polling(retry_after, low, high):
+    from airflow_provider_xai.polling import MAX_RETRY_AFTER, PollPolicy, submission_delay
+
+    delays = [submission_delay(0, retry_after) for _ in range(50)]
+    assert all(low <= d <= high for d in delays)
+    assert PollPolicy().max_retry_after == MAX_RETRY_AFTER  # one cap for polls and submissions
+    assert PollPolicy().delay(0.0, retry_after=retry_after) <= MAX_RETRY_AFTER

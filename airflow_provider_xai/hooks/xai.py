@@ -8,7 +8,6 @@ import datetime
 import json
 import os
 import platform
-import random
 import ssl
 import time
 import uuid
@@ -36,7 +35,7 @@ from airflow_provider_xai.exceptions import (
     XaiTransientError,
 )
 from airflow_provider_xai.hooks._pool import leased_session
-from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitResult, backoff
+from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitResult, submission_delay
 from airflow_provider_xai.protocol import ImageParams, SubmitRequest, TaskState, VideoParams
 
 USER_AGENT = f"airflow-provider-xai/{__version__} (python/{platform.python_version()})"
@@ -273,12 +272,7 @@ class XaiHook(BaseHook):
                     ) from None
                 if attempt >= self.submit_retries:
                     raise
-                # The service's Retry-After (spread a little, so mapped tasks do not return in step)
-                # wins over our own exponential backoff.
-                if exc.retry_after is not None:
-                    delay = exc.retry_after * random.uniform(1.0, 1.2)
-                else:
-                    delay = backoff(attempt)
+                delay = submission_delay(attempt, exc.retry_after)
                 self.log.warning("%s not accepted (%s); retrying in %.1fs", what, exc, delay)
                 time.sleep(delay)
                 continue

@@ -304,3 +304,18 @@ def test_blocking_and_async_reads_classify_every_answer_alike(monkeypatch, answe
     assert awaited == blocking
     assert API_KEY not in repr(blocking)
     assert (blocking[0] == "state") is answer.startswith("ok"), blocking
+
+
+def test_a_day_long_retry_after_on_submit_sleeps_at_most_the_cap(hook, xai_conn, monkeypatch):
+    import time
+    import types
+
+    import airflow_provider_xai.hooks.xai as module
+
+    slept = []
+    # the hook's own clock records the wait instead of taking it (other threads keep the real one)
+    monkeypatch.setattr(module, "time", types.SimpleNamespace(sleep=slept.append, time=time.time))
+    xai_conn.configure(retry_after="86400")
+    xai_conn.script_faults("POST /xai/images", ["429"])
+    assert hook.submit_image("a fox")
+    assert len(slept) == 1 and 300 <= slept[0] <= 360
