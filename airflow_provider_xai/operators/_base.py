@@ -76,14 +76,33 @@ class XaiWaitMixin:
         result = self.hook.wait(
             xai_task_id,
             poll_interval=self._first_delay,
-            timeout=self._timeout_seconds,
+            timeout=self.wait_budget(context),
             max_consecutive_failures=self.max_consecutive_failures,
         )
         return self.finish(context, result, request)
 
+    def wait_budget(self, context: Context) -> float:
+        """Return how long this try may wait: ``timeout``, or less when ``execution_timeout`` ends first.
+
+        Airflow does not enforce ``execution_timeout`` while a task is deferred, so the wait's own
+        deadline honours what is left of it, in the blocking and the deferred path alike.
+        """
+        budget = self._timeout_seconds
+        execution_timeout = getattr(self, "execution_timeout", None)
+        if isinstance(execution_timeout, timedelta):
+            started = getattr(context.get("ti"), "start_date", None)
+            spent = (
+                (datetime.now(timezone.utc) - started).total_seconds()
+                if isinstance(started, datetime)
+                else 0.0
+            )
+            budget = min(budget, max(execution_timeout.total_seconds() - spent, 0.0))
+        return budget
+
     def defer_wait(self, context: Context, xai_task_id: str, request: dict | None) -> dict[str, Any]:
         """Finish at once if the task is already terminal; otherwise defer to :class:`XaiTaskTrigger`."""
         started = time.time()
+        budget = self.wait_budget(context)
         try:
             state = self.hook.get_task(xai_task_id)
         except XaiTransientError as exc:
@@ -99,14 +118,14 @@ class XaiWaitMixin:
             xai_conn_id=self.xai_conn_id,
             poll_interval=self._first_delay,
             started_at=started,
-            deadline=started + self._timeout_seconds,
+            deadline=started + budget,
             max_consecutive_failures=self.max_consecutive_failures,
         )
         self.defer(
             trigger=trigger,
             method_name="execute_complete",
             kwargs={"request": request},
-            timeout=timedelta(seconds=self._timeout_seconds + DEFERRAL_MARGIN_SECONDS),
+            timeout=timedelta(seconds=budget + DEFERRAL_MARGIN_SECONDS),
         )
 
     def execute_complete(

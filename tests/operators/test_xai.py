@@ -142,3 +142,28 @@ def test_operators_and_sensor_check_their_wait_timings_alike(waiter):
 def test_templated_fields():
     assert set(XaiImageOperator.template_fields) >= {"prompt", "aspect_ratio", "image_url", "output_path"}
     assert set(XaiVideoOperator.template_fields) >= {"duration", "resolution"}
+
+
+@pytest.mark.parametrize("deferrable", [True, False])
+def test_execution_timeout_bounds_the_wait_in_both_paths(xai_conn, context, deferrable):
+    from airflow_provider_xai.exceptions import XaiWaitTimeoutError
+
+    op = XaiImageOperator(
+        task_id="img",
+        prompt="a fox [xai:reads=100000]",
+        poll_interval=0.01,
+        timeout=3600,
+        execution_timeout=timedelta(seconds=0.5),
+        deferrable=deferrable,
+    )
+    if deferrable:
+        with pytest.raises(TaskDeferred) as deferred:
+            op.execute(context)
+        trigger = deferred.value.trigger
+        assert trigger.deadline - trigger.started_at <= 0.5  # not the hour of `timeout`
+        assert deferred.value.timeout <= timedelta(seconds=0.5 + 60)
+        with pytest.raises(XaiWaitTimeoutError, match="Timed out after waiting 0.5s"):
+            op.execute_complete(context, run_trigger(trigger), **deferred.value.kwargs)
+    else:
+        with pytest.raises(XaiWaitTimeoutError, match="Timed out after waiting 0.5s"):
+            op.execute(context)
