@@ -16,6 +16,7 @@ from typing import Any
 
 from airflow_provider_xai.exceptions import (
     XaiError,
+    XaiNotFoundError,
     XaiTransientError,
     XaiWaitAbortedError,
     XaiWaitTimeoutError,
@@ -34,6 +35,8 @@ from airflow_provider_xai.protocol import (
 EARLY_WAKE = 0.01
 
 
+#: how long a wait retries 404s before its task was ever seen (a service reading behind its writes)
+NOT_FOUND_GRACE = 30.0
 #: the longest ``Retry-After`` honoured, by polls and by submissions alike (a ``Retry-After: 86400``
 #: must not put a worker or a trigger to sleep for a day)
 MAX_RETRY_AFTER = 300.0
@@ -99,6 +102,15 @@ class PollPolicy:
     max_consecutive_failures: int = 5
     max_retry_after: float = MAX_RETRY_AFTER
     coalesce: float = 0.25
+    not_found_grace: float = NOT_FOUND_GRACE
+
+    def not_found_grace_for(self) -> float:
+        """Return how long 404s are retried at the start of a wait.
+
+        That is ``not_found_grace``, or ten first delays when shorter: a fast-polling wait learns of a
+        wrong id quickly.
+        """
+        return min(self.not_found_grace, 10 * self.first_delay)
 
     def interval_after(self, moment: float) -> float:
         """Return the nominal interval that follows a poll ``moment`` seconds into the wait."""
@@ -302,8 +314,24 @@ class PollTracker:
         self._warned.add(state.status)
         return self._next(now, warning=warning)
 
-    def on_error(self, error: XaiTransientError, now: float) -> PollStep:
-        """Record a failed poll; end the wait after too many in a row."""
+    def on_error(self, error: XaiError, now: float) -> PollStep:
+        """Record a failed poll; end the wait on an error retrying cannot fix, or after too many in a row.
+
+        A 404 before the task was ever seen, early in the wait, is retried: a service may read behind
+        its writes right after a submission (see :meth:`PollPolicy.not_found_grace_for`).
+        """
+        if isinstance(error, XaiNotFoundError) and self.last_status is None:
+            grace = self.policy.not_found_grace_for()
+            if now - self.started_at < grace:
+                self.polls += 1
+                self.last_error = str(error)
+                warning = (
+                    f"xAI task {self.xai_task_id} is not found yet; a service may read behind its writes, "
+                    f"so 404s are retried for the first {grace:g}s of a wait."
+                )
+                return self._next(now, warning=warning)
+        if not isinstance(error, XaiTransientError):
+            return PollStep(result=WaitResult.from_error(self.xai_task_id, error))
         self.polls += 1
         self.failures += 1
         self.last_error = str(error)

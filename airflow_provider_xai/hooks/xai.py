@@ -368,10 +368,8 @@ class XaiHook(BaseHook):
             time.sleep(step.delay)
             try:
                 step = tracker.on_state(self.get_task(xai_task_id), time.time())
-            except XaiTransientError as exc:
-                step = tracker.on_error(exc, time.time())
             except XaiError as exc:
-                return WaitResult.from_error(xai_task_id, exc)
+                step = tracker.on_error(exc, time.time())
             if step.warning:
                 self.log.warning(step.warning)
         return step.result

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_xai.exceptions import XaiError, XaiTransientError
+from airflow_provider_xai.exceptions import XaiError
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.links import XaiOutputLink
 from airflow_provider_xai.operators._base import XaiWaitMixin
@@ -91,7 +91,7 @@ class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
             self._tracker = PollTracker(self.xai_task_id, self._policy, started_at=time.time())
         try:
             step = self._tracker.on_state(self.hook.get_task(self.xai_task_id), time.time())
-        except XaiTransientError as exc:
+        except XaiError as exc:
             step = self._tracker.on_error(exc, time.time())
         if step.warning:
             self.log.warning(step.warning)

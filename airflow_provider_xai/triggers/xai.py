@@ -9,7 +9,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_xai.exceptions import XaiError, XaiTransientError
+from airflow_provider_xai.exceptions import XaiError
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitResult
 
@@ -82,7 +82,7 @@ class XaiTaskTrigger(BaseTrigger):
                     await asyncio.sleep(step.delay)
                     try:
                         step = tracker.on_state(await hook.aget_task(self.xai_task_id, session), time.time())
-                    except XaiTransientError as exc:
+                    except XaiError as exc:
                         step = tracker.on_error(exc, time.time())
                     if step.warning:
                         self.log.warning(step.warning)

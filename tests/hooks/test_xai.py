@@ -319,3 +319,28 @@ def test_a_day_long_retry_after_on_submit_sleeps_at_most_the_cap(hook, xai_conn,
     xai_conn.script_faults("POST /xai/images", ["429"])
     assert hook.submit_image("a fox")
     assert len(slept) == 1 and 300 <= slept[0] <= 360
+
+
+def test_a_404_right_after_submit_is_retried_within_the_grace(hook, xai_conn):
+    """A service that reads behind its writes: the first status reads of a new task answer 404."""
+    task_id = hook.submit_image("a fox")
+    # the first two reads 404 (as a lagging replica would), then the task is there
+    calls = {"n": 0}
+    original = hook.get_task
+
+    def lagging(xai_task_id):
+        calls["n"] += 1
+        return original("not-yet-" + xai_task_id if calls["n"] <= 2 else xai_task_id)
+
+    hook.get_task = lagging
+    state = hook.wait_for_task(task_id, poll_interval=0.05)
+    assert state.status == "completed" and calls["n"] > 2
+
+
+def test_a_404_after_the_grace_fails_as_not_found(hook, xai_conn):
+    from airflow_provider_xai.polling import PollPolicy
+
+    assert PollPolicy(first_delay=10).not_found_grace_for() == 30.0
+    assert PollPolicy(first_delay=0.01).not_found_grace_for() == pytest.approx(0.1)
+    with pytest.raises(XaiNotFoundError):
+        hook.wait_for_task("no-such-task", poll_interval=0.01)
