@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 try:  # Airflow 3.3+
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 except ImportError:  # Airflow 3.1 - 3.2
-    from airflow.exceptions import AirflowFailException  # type: ignore[no-redef,attr-defined]
+    from airflow.exceptions import (  # type: ignore[no-redef,attr-defined]
+        AirflowFailException,
+        AirflowSensorTimeout,
+    )
 
-__all__ = ["AirflowFailException"]
+__all__ = ["AirflowFailException", "AirflowSensorTimeout"]

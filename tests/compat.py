@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 try:  # Airflow 3.3+
-    from airflow.sdk.exceptions import AirflowRescheduleException, TaskDeferred
+    from airflow.sdk.exceptions import AirflowRescheduleException, AirflowSkipException, TaskDeferred
 except ImportError:  # Airflow 3.0 - 3.2
-    from airflow.exceptions import AirflowRescheduleException, TaskDeferred
+    from airflow.exceptions import AirflowRescheduleException, AirflowSkipException, TaskDeferred
 
-__all__ = ["AIRFLOW_VERSION", "HAS_TASK_STATE_STORE", "AirflowRescheduleException", "TaskDeferred"]
+__all__ = [
+    "AIRFLOW_VERSION",
+    "HAS_TASK_STATE_STORE",
+    "AirflowRescheduleException",
+    "AirflowSkipException",
+    "TaskDeferred",
+]
 
 try:  # Airflow 3.3+: a retry can reattach to the remote task of an earlier try
     from airflow.sdk.execution_time.context import TaskStateStoreAccessor  # noqa: F401

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_xai.hooks.xai import XaiHook
-from airflow_provider_xai.operators.xai import XaiVideoOperator
 from airflow_provider_xai.sensors.xai import XaiTaskSensor
 from airflow_provider_xai.triggers.xai import XaiTaskTrigger
 from tests.conftest import run_trigger
@@ -26,6 +25,8 @@ CASES = {
     "transient-faults": ("", ["429", "502html", "503json", "drop"], None, "success"),
     "too-many-faults": ("", ["503json"] * 5, None, "XaiWaitAbortedError"),
     "unknown-task": ("", [], "unknown-task", "XaiNotFoundError"),
+    "rate-limited": ("", ["429", "429"], None, "success"),
+    "deadline": ("[xai:reads=100000]", [], None, "XaiSensorTimeout"),
 }
 
 
@@ -46,20 +47,28 @@ def prepare(emulator, api, directives, faults, forced):
 def test_every_path_on_every_api_agrees(any_api_conn, context, case):
     emulator, api = any_api_conn, any_api_conn.api
     directives, faults, forced, expected = CASES[case]
-    op = XaiVideoOperator(task_id="t", prompt="waves", poll_interval=0.01, timeout=30)
+    timeout = 0.3 if case == "deadline" else 30
+
+    def sensor(task_id, deferrable):
+        return XaiTaskSensor(
+            task_id="s", xai_task_id=task_id, poke_interval=0.01, timeout=timeout, deferrable=deferrable
+        )
 
     task_id, words = prepare(emulator, api, directives, faults, forced)
+    finisher = sensor(task_id, deferrable=False)
     blocking = outcome(
-        lambda: op.finish(context, op.hook.wait(task_id, poll_interval=0.01, timeout=30), None), words
+        lambda: finisher.finish(context, XaiHook().wait(task_id, poll_interval=0.01, timeout=timeout), None),
+        words,
     )
 
     task_id, words = prepare(emulator, api, directives, faults, forced)
-    trigger = XaiTaskTrigger(task_id, poll_interval=0.01, deadline=None)
-    deferred = outcome(lambda: op.execute_complete(context, run_trigger(trigger), None), words)
+    deferring = sensor(task_id, deferrable=True)
+    trigger = XaiTaskTrigger(task_id, poll_interval=0.01)
+    trigger.deadline = trigger.started_at + timeout
+    deferred = outcome(lambda: deferring.execute_complete(context, run_trigger(trigger), None), words)
 
     task_id, words = prepare(emulator, api, directives, faults, forced)
-    sensor = XaiTaskSensor(task_id="s", xai_task_id=task_id, poke_interval=0.01, timeout=30, deferrable=False)
-    poked = outcome(lambda: sensor.execute(context), words)
+    poked = outcome(lambda: sensor(task_id, deferrable=False).execute(context), words)
 
     assert blocking == deferred == poked
     assert blocking[0] in expected.split("|"), blocking

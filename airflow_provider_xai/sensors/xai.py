@@ -9,14 +9,23 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_xai.exceptions import XaiError
+from airflow_provider_xai._compat import AirflowSensorTimeout
+from airflow_provider_xai.exceptions import XaiError, XaiWaitTimeoutError
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.links import XaiOutputLink
 from airflow_provider_xai.operators._base import XaiWaitMixin
-from airflow_provider_xai.polling import PollPolicy, PollTracker
+from airflow_provider_xai.polling import PollPolicy, PollStep, PollTracker, WaitResult
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+
+class XaiSensorTimeout(XaiWaitTimeoutError, AirflowSensorTimeout):
+    """The sensor's wait reached its timeout, in poke or deferred mode alike.
+
+    It is the provider's :class:`~airflow_provider_xai.exceptions.XaiWaitTimeoutError` and Airflow's
+    sensor timeout at once, so that ``soft_fail`` skips the task in both modes.
+    """
 
 
 class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
@@ -71,6 +80,7 @@ class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
             first_delay=self._first_delay, max_consecutive_failures=max_consecutive_failures
         )
         self._tracker: PollTracker | None = None
+        self._step: PollStep | None = None
 
     def execute(self, context: Context) -> Any:
         """Defer to the trigger, or poke from this worker."""
@@ -82,27 +92,44 @@ class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
         if self.deferrable:
             return self.defer_wait(context, self.xai_task_id, None)
         self._tracker = None  # a fresh wait per execute: one try in poke mode, one poke in reschedule mode
-        return super().execute(context)
+        try:
+            return super().execute(context)
+        except AirflowSensorTimeout as exc:  # Airflow's own check came a hair before the tracker's
+            if isinstance(exc, XaiSensorTimeout) or self._tracker is None:
+                raise
+            raise XaiSensorTimeout(self._tracker.timeout_result(time.time()).message) from None
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """Poll once through the wait's tracker; finish on a terminal status or a run of failed polls."""
         if self._tracker is None:
-            # no deadline: the sensor's own timeout ends the wait, as in every sensor
-            self._tracker = PollTracker(self.xai_task_id, self._policy, started_at=time.time())
+            now = time.time()  # the deadline is the sensor's timeout, as in deferred mode
+            self._tracker = PollTracker(
+                self.xai_task_id, self._policy, started_at=now, deadline=now + self._timeout_seconds
+            )
         try:
             step = self._tracker.on_state(self.hook.get_task(self.xai_task_id), time.time())
         except XaiError as exc:
             step = self._tracker.on_error(exc, time.time())
         if step.warning:
             self.log.warning(step.warning)
+        self._step = step
         if step.result is None:
             return False
         return PokeReturnValue(is_done=True, xcom_value=self.finish(context, step.result, None))
 
+    def finish(self, context: Context, result: WaitResult, request: dict | None) -> dict[str, Any]:
+        """Finish like the operators; a timeout is :class:`XaiSensorTimeout` in both modes."""
+        try:
+            return super().finish(context, result, request)
+        except XaiWaitTimeoutError as exc:
+            if isinstance(exc, XaiSensorTimeout):
+                raise
+            raise XaiSensorTimeout(str(exc)) from None
+
     def _get_next_poke_interval(
         self, started_at: datetime | float, run_duration: Callable[[], float], poke_count: int
     ) -> float:
-        """Back off like the operators: the first delay, then a growing fraction of the time waited."""
-        remaining = max(self._timeout_seconds - run_duration(), 0.1)
-        failures = self._tracker.failures if self._tracker else 0
-        return min(self._policy.delay(run_duration(), failures), remaining)
+        """Sleep what the wait's tracker decided: its schedule, its failure backoff and ``Retry-After``."""
+        remaining = max(self._timeout_seconds - run_duration(), 0.0)
+        delay = self._step.delay if self._step is not None else self._first_delay
+        return min(delay, remaining)

@@ -157,3 +157,40 @@ def test_the_deferred_sensor_gives_its_failure_limit_to_the_trigger(xai_conn, co
         sensor(task_id, max_consecutive_failures=2).execute_complete(
             context, run_trigger(deferred.value.trigger), **deferred.value.kwargs
         )
+
+
+@pytest.mark.parametrize("soft_fail", [False, True])
+def test_poke_and_deferred_time_out_alike_and_soft_fail_skips_both(xai_conn, context, soft_fail):
+    from airflow_provider_xai.sensors.xai import XaiSensorTimeout
+    from tests.compat import AirflowSkipException
+
+    def timed_out_sensor(deferrable):
+        task_id = XaiHook().submit_image("a fox [xai:reads=100000]")
+        return XaiTaskSensor(
+            task_id="wait", xai_task_id=task_id, poke_interval=0.01, timeout=0.3,
+            deferrable=deferrable, soft_fail=soft_fail,
+        )  # fmt: skip
+
+    expected = AirflowSkipException if soft_fail else XaiSensorTimeout
+    with pytest.raises(expected) as poked:
+        timed_out_sensor(False).execute(context)
+    op = timed_out_sensor(True)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    kwargs = {"event": run_trigger(deferred.value.trigger), **(deferred.value.kwargs or {})}
+    with pytest.raises(expected) as resumed:
+        op.resume_execution("execute_complete", kwargs, context)  # as Airflow resumes a deferred task
+    if not soft_fail:
+        assert "Timed out after waiting 0.3s" in str(poked.value) and "Timed out after waiting 0.3s" in str(
+            resumed.value
+        )
+
+
+def test_poke_mode_honours_retry_after(xai_conn, context):
+    task_id = XaiHook().submit_image("a fox")
+    xai_conn.configure(retry_after="2")
+    xai_conn.script_faults("GET /xai/tasks", ["429"])
+    op = XaiTaskSensor(task_id="wait", xai_task_id=task_id, poke_interval=0.01, timeout=30, deferrable=False)
+    op._tracker = None
+    assert op.poke(context) is False  # the 429
+    assert op._get_next_poke_interval(0.0, lambda: 0.0, 1) >= 2.0  # what the service asked for
