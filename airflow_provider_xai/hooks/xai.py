@@ -11,7 +11,7 @@ import platform
 import ssl
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -21,6 +21,7 @@ import aiohttp
 import requests
 from airflow.sdk import BaseHook
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 from yarl import URL
 
 from airflow_provider_xai import __version__, protocol
@@ -509,20 +510,38 @@ def _parse_answer(
     return body
 
 
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """Yield an exception and everything behind it: causes, contexts, urllib3 reasons, wrapped args."""
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        current = stack.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        stack.extend(
+            (current.__cause__, current.__context__, getattr(current, "reason", None), *current.args)
+        )
+
+
 def _was_sent(exc: requests.RequestException) -> bool:
-    """Tell whether a failed request may have reached the service."""
+    """Tell whether a failed request may have reached the service, from the exceptions' types.
+
+    A connect timeout, a refused connection and a failed name lookup (urllib3's ``NewConnectionError``
+    and its ``NameResolutionError``) never sent anything; anything later may have.
+    """
     if isinstance(exc, requests.ConnectTimeout):
         return False
     if isinstance(exc, requests.ConnectionError):
-        text = repr(exc.args[0]) if exc.args else ""
-        return not any(marker in text for marker in ("NewConnectionError", "NameResolutionError"))
+        return not any(isinstance(cause, NewConnectionError) for cause in _causes(exc))
     return True
 
 
 def _connection_error(exc: BaseException, *, what: str, sent: bool) -> XaiConnectionError | XaiTlsError:
     detail = " ".join(str(exc).split())[:200]
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError) or (
-        isinstance(exc, requests.exceptions.SSLError) and "certificate verify failed" in str(exc).lower()
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError) or any(
+        isinstance(cause, ssl.SSLCertVerificationError) for cause in _causes(exc)
     ):
         return XaiTlsError(
             f"The service's TLS certificate is not trusted on {what}: {detail}. Nothing was sent. If the "

@@ -344,3 +344,23 @@ def test_a_404_after_the_grace_fails_as_not_found(hook, xai_conn):
     assert PollPolicy(first_delay=0.01).not_found_grace_for() == pytest.approx(0.1)
     with pytest.raises(XaiNotFoundError):
         hook.wait_for_task("no-such-task", poll_interval=0.01)
+
+
+def test_transport_errors_are_classified_by_type_not_text():
+    import socket
+
+    import requests
+    from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
+
+    from airflow_provider_xai.hooks.xai import _was_sent
+
+    refused = requests.ConnectionError(MaxRetryError(None, "/x", NewConnectionError(None, "refused")))
+    unresolved = requests.ConnectionError(
+        MaxRetryError(None, "/x", NameResolutionError("h", None, socket.gaierror()))
+    )
+    dropped = requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError()))
+    # a message that merely names the type is not the type: it may have been sent
+    lookalike = requests.ConnectionError("NewConnectionError: the proxy said so")
+    assert (_was_sent(refused), _was_sent(unresolved)) == (False, False)
+    assert (_was_sent(dropped), _was_sent(lookalike), _was_sent(requests.ReadTimeout())) == (True, True, True)
+    assert _was_sent(requests.ConnectTimeout()) is False
