@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any
 
 from airflow_provider_xai.exceptions import (
+    XaiAuthError,
     XaiError,
     XaiNotFoundError,
     XaiTransientError,
@@ -206,12 +207,18 @@ class WaitResult:
     state: TaskState | None = None
     message: str = ""
     status_code: int | None = None
+    #: the error was an authentication failure (xAI refuses a wrong key with 400, not 401)
+    auth: bool = False
 
     @classmethod
     def from_error(cls, xai_task_id: str, error: XaiError) -> WaitResult:
         """Return the ending for an error that retrying cannot fix (auth, unknown task, bad answer)."""
         return cls(
-            xai_task_id, WaitEnd.ERROR, message=str(error), status_code=getattr(error, "status_code", None)
+            xai_task_id,
+            WaitEnd.ERROR,
+            message=str(error),
+            status_code=getattr(error, "status_code", None),
+            auth=isinstance(error, XaiAuthError),
         )
 
     def to_event(self) -> dict[str, Any]:
@@ -222,6 +229,7 @@ class WaitResult:
             "state": self.state.to_event() if self.state else None,
             "message": self.message,
             "status_code": self.status_code,
+            "auth": self.auth,
         }
 
     @classmethod
@@ -242,6 +250,7 @@ class WaitResult:
             state=TaskState.from_event(state) if state is not None else None,
             message=str(event.get("message") or ""),
             status_code=event.get("status_code") if isinstance(event.get("status_code"), int) else None,
+            auth=event.get("auth") is True,
         )
 
     def resolve(self, *, uploaded: bool = False) -> TaskState:
@@ -254,7 +263,7 @@ class WaitResult:
         if self.reason is WaitEnd.ABORTED:
             raise XaiWaitAbortedError(self.message)
         if self.reason is WaitEnd.ERROR:
-            raise error_for_status(self.status_code, self.message)
+            raise error_for_status(self.status_code, self.message, auth=self.auth)
         if self.state is None:
             raise XaiError(f"The wait for xAI task {self.xai_task_id} ended without a state.")
         outcome = outcome_of(self.state, uploaded=uploaded)

@@ -391,6 +391,36 @@ def is_wrong_key_answer(status_code: int, detail: str) -> bool:
     return status_code == 400 and "incorrect api key" in detail.lower()
 
 
+def error_class(status_code: int | None, *, wrong_key: bool = False) -> type[XaiError]:
+    """Return the exception class of an HTTP answer: the one map, for fresh answers and trigger events.
+
+    :param status_code: the HTTP status (``None``: not an HTTP answer).
+    :param wrong_key: xAI's way of refusing a wrong key (400 "Incorrect API key").
+    """
+    if wrong_key or status_code in (401, 403):
+        return XaiAuthError
+    if status_code == 429:
+        return XaiRateLimitedError
+    if status_code is not None and status_code >= 500:
+        return XaiServiceError
+    if status_code == 404:
+        return XaiNotFoundError
+    return XaiHttpError if status_code is not None else XaiError
+
+
+def make_error(
+    cls: type[XaiError], message: str, status_code: int | None, retry_after: float | None = None
+) -> XaiError:
+    """Build an exception of :func:`error_class` with the fields its class takes."""
+    if cls is XaiRateLimitedError:
+        return XaiRateLimitedError(message, retry_after=retry_after)
+    if cls is XaiServiceError:
+        return XaiServiceError(message, status_code=status_code or 500, retry_after=retry_after)
+    if issubclass(cls, XaiHttpError) and status_code is not None:
+        return cls(message, status_code=status_code)  # type: ignore[call-arg]
+    return XaiError(message)
+
+
 def classify_http_error(
     status_code: int,
     body_text: str | None,
@@ -408,54 +438,37 @@ def classify_http_error(
     :param retry_after: the ``Retry-After`` header, if any.
     """
     detail = redact_key_fragments(error_detail(body_text))
-    if is_wrong_key_answer(status_code, detail):
-        return XaiAuthError(
-            f"The xAI service rejected the API key (400 Incorrect API key) for {what}. Check the API key "
-            f"(password) of Airflow connection {conn_id!r}.",
-            status_code=status_code,
+    wrong_key = is_wrong_key_answer(status_code, detail)
+    check_key = f"Check the API key (password) of Airflow connection {conn_id!r}."
+    if wrong_key:
+        message = f"The xAI service rejected the API key (400 Incorrect API key) for {what}. {check_key}"
+    elif status_code == 401:
+        message = f"The xAI service rejected the API key (401) for {what}. {check_key} Service said: {detail}"
+    elif status_code == 403:
+        message = (
+            "The xAI service refused access (the key may not use this model, the team has no balance or "
+            f"credits, or the content is blocked) (403) for {what}. {check_key} Service said: {detail}"
         )
-    if status_code in (401, 403):
-        meaning = (
-            "rejected the API key"
-            if status_code == 401
-            else "refused access (the key may not use this model, the team has no balance or credits, "
-            "or the content is blocked)"
-        )
-        return XaiAuthError(
-            f"The xAI service {meaning} ({status_code}) for {what}. Check the API key (password) of "
-            f"Airflow connection {conn_id!r}. Service said: {detail}",
-            status_code=status_code,
-        )
-    if status_code == 429:
-        return XaiRateLimitedError(
-            f"Rate limited by the xAI service (429) on {what}: {detail}",
-            retry_after=parse_retry_after(retry_after),
-        )
-    if status_code >= 500:
-        return XaiServiceError(
-            f"The xAI service or a proxy failed ({status_code}) on {what}: {detail}",
-            status_code=status_code,
-            retry_after=parse_retry_after(retry_after),
-        )
-    if status_code == 404:
-        return XaiNotFoundError(f"Not found (404) on {what}: {detail}", status_code=status_code)
-    if status_code == 422:
-        return XaiHttpError(
-            f"The xAI service refused {what} (422: a field of the wrong type or format): {detail}",
-            status_code=status_code,
-        )
-    return XaiHttpError(f"The xAI service refused {what} ({status_code}): {detail}", status_code=status_code)
+    elif status_code == 429:
+        message = f"Rate limited by the xAI service (429) on {what}: {detail}"
+    elif status_code >= 500:
+        message = f"The xAI service or a proxy failed ({status_code}) on {what}: {detail}"
+    elif status_code == 404:
+        message = f"Not found (404) on {what}: {detail}"
+    elif status_code == 422:
+        message = f"The xAI service refused {what} (422: a field of the wrong type or format): {detail}"
+    else:
+        message = f"The xAI service refused {what} ({status_code}): {detail}"
+    cls = error_class(status_code, wrong_key=wrong_key)
+    return make_error(cls, message, status_code, parse_retry_after(retry_after))
 
 
-def error_for_status(status_code: int | None, message: str) -> XaiError:
-    """Rebuild a non-transient error from its status code and message (as carried by a trigger event)."""
-    if status_code in (401, 403):
-        return XaiAuthError(message, status_code=status_code)
-    if status_code == 404:
-        return XaiNotFoundError(message, status_code=status_code)
-    if status_code is not None:
-        return XaiHttpError(message, status_code=status_code)
-    return XaiError(message)
+def error_for_status(status_code: int | None, message: str, *, auth: bool = False) -> XaiError:
+    """Rebuild an error from a trigger event's status code and message, through the same map.
+
+    :param auth: the error was an authentication failure (xAI's wrong key answers 400).
+    """
+    return make_error(error_class(status_code, wrong_key=auth), message, status_code)
 
 
 def uncertain_submission_message(what: str, cause: str, api: str = "gateway") -> str:

@@ -469,7 +469,7 @@ def test_wait_result_event_round_trip(result):
     event = result.to_event()
     wire = json.loads(json.dumps(event))
     assert wire == event
-    assert set(event) == {"xai_task_id", "reason", "state", "message", "status_code"}
+    assert set(event) == {"xai_task_id", "reason", "state", "message", "status_code", "auth"}
     assert WaitResult.from_event(wire) == result
 
 
@@ -627,7 +627,10 @@ def test_resolve_is_the_same_after_an_event_round_trip(result):
 )
 def test_wait_result_from_error(error, status_code, raised):
     result = WaitResult.from_error("task-1", error)
-    assert result == WaitResult("task-1", WaitEnd.ERROR, message=str(error), status_code=status_code)
+    expected = WaitResult(
+        "task-1", WaitEnd.ERROR, message=str(error), status_code=status_code, auth=raised is XaiAuthError
+    )
+    assert result == expected
     with pytest.raises(raised, match=re.escape(str(error))) as excinfo:
         WaitResult.from_event(result.to_event()).resolve()
     assert type(excinfo.value) is raised
@@ -669,3 +672,18 @@ def test_a_submission_honours_retry_after_capped_like_polling(retry_after, low, 
     assert all(low <= d <= high for d in delays)
     assert PollPolicy().max_retry_after == MAX_RETRY_AFTER  # one cap for polls and submissions
     assert PollPolicy().delay(0.0, retry_after=retry_after) <= MAX_RETRY_AFTER
+
+
+def test_a_wrong_key_ends_as_an_auth_error_in_the_event_too():
+    """xAI refuses a wrong key with 400: the trigger's event must not turn it into a plain HTTP error."""
+    from airflow_provider_xai.exceptions import XaiAuthError
+    from airflow_provider_xai.protocol import classify_http_error
+
+    error = classify_http_error(
+        400, '{"code": "x", "error": "Incorrect API key provided: xa***4f."}', what="GET", conn_id="c"
+    )
+    assert type(error) is XaiAuthError
+    event = WaitResult.from_error("r1", error).to_event()
+    with pytest.raises(XaiAuthError) as rebuilt:
+        WaitResult.from_event(event).resolve()
+    assert str(rebuilt.value) == str(error) and "xa***4f" not in str(error)
