@@ -36,6 +36,29 @@ from airflow_provider_xai.protocol import (
 EARLY_WAKE = 0.01
 
 
+@dataclass(frozen=True)
+class WaitDefaults:
+    """The defaults of a wait, defined once for the hook, the trigger, the sensor and the operators.
+
+    :param first_delay: seconds before the first poll.
+    :param timeout: how long to wait.
+    :param max_delay: the cap of the delay between polls.
+    :param max_consecutive_failures: failed polls in a row that end the wait.
+    """
+
+    first_delay: float = 5.0
+    timeout: float = 3600.0
+    max_delay: float = 30.0
+    max_consecutive_failures: int = 5
+
+
+#: a wait on a task of unknown kind (the hook, the trigger, the sensor)
+DEFAULT_WAIT = WaitDefaults()
+#: an image: seconds to generate, so a short first delay and a 15-minute timeout
+IMAGE_WAIT = WaitDefaults(first_delay=2.0, timeout=900.0)
+#: a video: minutes to generate
+VIDEO_WAIT = WaitDefaults(first_delay=10.0, timeout=3600.0)
+
 #: how long a wait retries 404s before its task was ever seen (a service reading behind its writes)
 NOT_FOUND_GRACE = 30.0
 #: the longest ``Retry-After`` honoured, by polls and by submissions alike (a ``Retry-After: 86400``
@@ -96,11 +119,11 @@ class PollPolicy:
     :param coalesce: the wall-clock tick that wake-ups are rounded down to (0: no rounding).
     """
 
-    first_delay: float = 5.0
-    max_delay: float = 30.0
+    first_delay: float = DEFAULT_WAIT.first_delay
+    max_delay: float = DEFAULT_WAIT.max_delay
     growth: float = 0.1
     jitter: float = 0.05
-    max_consecutive_failures: int = 5
+    max_consecutive_failures: int = DEFAULT_WAIT.max_consecutive_failures
     max_retry_after: float = MAX_RETRY_AFTER
     coalesce: float = 0.25
     not_found_grace: float = NOT_FOUND_GRACE

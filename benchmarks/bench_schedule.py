@@ -20,13 +20,13 @@ import statistics
 import sys
 from dataclasses import dataclass
 
-from airflow_provider_xai.polling import PollPolicy, PollTracker
+from airflow_provider_xai.polling import DEFAULT_WAIT, IMAGE_WAIT, VIDEO_WAIT, PollPolicy, PollTracker
 from airflow_provider_xai.protocol import TaskState
 
-#: The operators' first delays (``default_poll_interval``) and the trigger's default cap.
-IMAGE_FIRST_DELAY = 2.0
-VIDEO_FIRST_DELAY = 10.0
-MAX_DELAY = 30.0
+#: The operators' first delays and the trigger's default cap.
+IMAGE_FIRST_DELAY = IMAGE_WAIT.first_delay
+VIDEO_FIRST_DELAY = VIDEO_WAIT.first_delay
+MAX_DELAY = DEFAULT_WAIT.max_delay
 FIXED_INTERVAL = 5.0
 
 #: (label, generation seconds, first delay): the targets' cases first, then a spread.

@@ -36,7 +36,7 @@ from airflow_provider_xai.exceptions import (
     XaiTransientError,
 )
 from airflow_provider_xai.hooks._pool import leased_session
-from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitResult, submission_delay
+from airflow_provider_xai.polling import DEFAULT_WAIT, PollPolicy, PollTracker, WaitResult, submission_delay
 from airflow_provider_xai.protocol import ImageParams, SubmitRequest, TaskState, VideoParams
 
 USER_AGENT = f"airflow-provider-xai/{__version__} (python/{platform.python_version()})"
@@ -352,15 +352,20 @@ class XaiHook(BaseHook):
         self,
         xai_task_id: str,
         *,
-        poll_interval: float = 5.0,
-        timeout: float | None = 3600.0,
-        max_consecutive_failures: int = 5,
+        poll_interval: float = DEFAULT_WAIT.first_delay,
+        timeout: float | None = DEFAULT_WAIT.timeout,
+        max_consecutive_failures: int = DEFAULT_WAIT.max_consecutive_failures,
+        max_poll_interval: float = DEFAULT_WAIT.max_delay,
     ) -> WaitResult:
         """Poll a remote task until it is terminal, the deadline passes or polls keep failing."""
         started = time.time()
         tracker = PollTracker(
             xai_task_id,
-            PollPolicy(first_delay=poll_interval, max_consecutive_failures=max_consecutive_failures),
+            PollPolicy(
+                first_delay=poll_interval,
+                max_delay=max_poll_interval,
+                max_consecutive_failures=max_consecutive_failures,
+            ),
             started_at=started,
             deadline=started + timeout if timeout is not None else None,
         )
@@ -376,7 +381,11 @@ class XaiHook(BaseHook):
         return step.result
 
     def wait_for_task(
-        self, xai_task_id: str, *, poll_interval: float = 5.0, timeout: float | None = 3600.0
+        self,
+        xai_task_id: str,
+        *,
+        poll_interval: float = DEFAULT_WAIT.first_delay,
+        timeout: float | None = DEFAULT_WAIT.timeout,
     ) -> TaskState:
         """Wait for a remote task and return it finished with media; raise on any other ending."""
         return self.wait(xai_task_id, poll_interval=poll_interval, timeout=timeout).resolve()

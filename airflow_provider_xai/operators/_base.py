@@ -13,7 +13,7 @@ from airflow.sdk import Asset
 from airflow_provider_xai.exceptions import XaiMediaExpiredError, XaiTransientError
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.links import XaiOutputLink, output_link
-from airflow_provider_xai.polling import WaitEnd, WaitResult
+from airflow_provider_xai.polling import DEFAULT_WAIT, WaitEnd, WaitResult
 from airflow_provider_xai.protocol import IMAGE_MODEL, VIDEO_MODEL, Outcome, TaskState, outcome_of
 from airflow_provider_xai.triggers.xai import XaiTaskTrigger
 
@@ -47,8 +47,10 @@ class XaiWaitMixin:
     output_path: Any
     _first_delay: float
     _timeout_seconds: float
-    #: failed status polls in a row that end a wait (the sensor makes it a parameter)
-    max_consecutive_failures: int = 5
+    #: failed status polls in a row that end a wait
+    max_consecutive_failures: int = DEFAULT_WAIT.max_consecutive_failures
+    #: the cap of the delay between polls
+    max_poll_interval: float = DEFAULT_WAIT.max_delay
     if TYPE_CHECKING:  # provided by BaseOperator
         log: Any
 
@@ -78,6 +80,7 @@ class XaiWaitMixin:
             poll_interval=self._first_delay,
             timeout=self.wait_budget(context),
             max_consecutive_failures=self.max_consecutive_failures,
+            max_poll_interval=self.max_poll_interval,
         )
         return self.finish(context, result, request)
 
@@ -120,6 +123,7 @@ class XaiWaitMixin:
             started_at=started,
             deadline=started + budget,
             max_consecutive_failures=self.max_consecutive_failures,
+            max_poll_interval=self.max_poll_interval,
         )
         self.defer(
             trigger=trigger,

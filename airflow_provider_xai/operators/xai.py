@@ -16,7 +16,14 @@ from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.links import XaiOutputLink
 from airflow_provider_xai.operators._base import XCOM_TASK_ID_KEY, XaiWaitMixin
 from airflow_provider_xai.operators._ledger import RemoteTaskLedger
-from airflow_provider_xai.polling import WaitEnd, WaitResult
+from airflow_provider_xai.polling import (
+    DEFAULT_WAIT,
+    IMAGE_WAIT,
+    VIDEO_WAIT,
+    WaitDefaults,
+    WaitEnd,
+    WaitResult,
+)
 from airflow_provider_xai.protocol import ImageParams, SubmitRequest, TaskState, VideoParams
 
 if TYPE_CHECKING:
@@ -63,13 +70,15 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
     :param timeout: how long to wait for the remote task (seconds or ``timedelta``).
     :param output_path: folder URI or ``ObjectStoragePath`` where the media are stored (templated).
     :param reattach_on_retry: on a retry, reattach to the task submitted by an earlier try.
+    :param max_consecutive_failures: failed status polls in a row that end the wait (as the sensor's).
+    :param max_poll_interval: the cap of the delay between polls (as the sensor's).
     """
 
     template_fields: Sequence[str] = ("prompt", "aspect_ratio", "image_url", "model", "output_path")
     ui_color = "#e8e3f7"
     operator_extra_links = (XaiOutputLink(),)
-    default_timeout: float = 900.0
-    default_poll_interval: float = 2.0
+    #: the wait's defaults for this kind of media
+    wait_defaults: WaitDefaults = IMAGE_WAIT
 
     def __init__(
         self,
@@ -85,9 +94,13 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
         timeout: float | timedelta | None = None,
         output_path: Any = None,
         reattach_on_retry: bool = True,
+        max_consecutive_failures: int = DEFAULT_WAIT.max_consecutive_failures,
+        max_poll_interval: float = DEFAULT_WAIT.max_delay,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.max_consecutive_failures = max_consecutive_failures
+        self.max_poll_interval = max_poll_interval
         self.prompt = prompt
         self.aspect_ratio = aspect_ratio
         self.image_url = image_url
@@ -95,8 +108,8 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
         self.xai_conn_id = xai_conn_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.poll_interval = poll_interval if poll_interval is not None else self.default_poll_interval
-        self.timeout = timeout if timeout is not None else self.default_timeout
+        self.poll_interval = poll_interval if poll_interval is not None else self.wait_defaults.first_delay
+        self.timeout = timeout if timeout is not None else self.wait_defaults.timeout
         self.set_wait_timings("poll_interval", self.poll_interval, self.timeout)
         self.output_path = output_path
         self.reattach_on_retry = reattach_on_retry
@@ -291,8 +304,7 @@ class XaiVideoOperator(XaiBaseGenerateOperator):
         "video_operation",
         "delivery",
     )
-    default_timeout = 3600.0
-    default_poll_interval = 10.0
+    wait_defaults = VIDEO_WAIT
 
     def __init__(
         self,

@@ -14,7 +14,7 @@ from airflow_provider_xai.exceptions import XaiError, XaiWaitTimeoutError
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.links import XaiOutputLink
 from airflow_provider_xai.operators._base import XaiWaitMixin
-from airflow_provider_xai.polling import PollPolicy, PollStep, PollTracker, WaitResult
+from airflow_provider_xai.polling import DEFAULT_WAIT, PollPolicy, PollStep, PollTracker, WaitResult
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -49,6 +49,7 @@ class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
     :param poke_interval: seconds before the first poll, in both modes; later polls back off.
     :param timeout: how long to wait, in seconds.
     :param output_path: folder URI or ``ObjectStoragePath`` where the media are stored (templated).
+    :param max_poll_interval: the cap of the delay between polls, in both modes.
     :param max_consecutive_failures: failed polls in a row that end the wait: in the trigger when
         deferrable, within one ``execute`` in poke mode (see above for reschedule mode).
     """
@@ -64,9 +65,10 @@ class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
         xai_conn_id: str = XaiHook.default_conn_name,
         deferrable: bool = True,
         output_path: Any = None,
-        poke_interval: float = 5.0,
-        timeout: float = 3600.0,
-        max_consecutive_failures: int = 5,
+        poke_interval: float = DEFAULT_WAIT.first_delay,
+        timeout: float = DEFAULT_WAIT.timeout,
+        max_consecutive_failures: int = DEFAULT_WAIT.max_consecutive_failures,
+        max_poll_interval: float = DEFAULT_WAIT.max_delay,
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
@@ -75,9 +77,12 @@ class XaiTaskSensor(XaiWaitMixin, BaseSensorOperator):
         self.deferrable = deferrable
         self.output_path = output_path
         self.max_consecutive_failures = max_consecutive_failures
+        self.max_poll_interval = max_poll_interval
         self.set_wait_timings("poke_interval", self.poke_interval, self.timeout)
         self._policy = PollPolicy(
-            first_delay=self._first_delay, max_consecutive_failures=max_consecutive_failures
+            first_delay=self._first_delay,
+            max_delay=max_poll_interval,
+            max_consecutive_failures=max_consecutive_failures,
         )
         self._tracker: PollTracker | None = None
         self._step: PollStep | None = None

@@ -11,7 +11,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_xai.exceptions import XaiError
 from airflow_provider_xai.hooks.xai import XaiHook
-from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitResult
+from airflow_provider_xai.polling import DEFAULT_WAIT, PollPolicy, PollTracker, WaitResult
 
 
 class XaiTaskTrigger(BaseTrigger):
@@ -33,11 +33,11 @@ class XaiTaskTrigger(BaseTrigger):
         self,
         xai_task_id: str,
         xai_conn_id: str = XaiHook.default_conn_name,
-        poll_interval: float = 5.0,
+        poll_interval: float = DEFAULT_WAIT.first_delay,
         started_at: float | None = None,
         deadline: float | None = None,
-        max_poll_interval: float = 30.0,
-        max_consecutive_failures: int = 5,
+        max_poll_interval: float = DEFAULT_WAIT.max_delay,
+        max_consecutive_failures: int = DEFAULT_WAIT.max_consecutive_failures,
     ) -> None:
         super().__init__()
         self.xai_task_id = xai_task_id

@@ -167,3 +167,27 @@ def test_execution_timeout_bounds_the_wait_in_both_paths(xai_conn, context, defe
     else:
         with pytest.raises(XaiWaitTimeoutError, match="Timed out after waiting 0.5s"):
             op.execute(context)
+
+
+def test_the_operators_expose_the_sensors_wait_knobs(xai_conn, context):
+    from airflow_provider_xai.polling import IMAGE_WAIT, VIDEO_WAIT
+
+    op = XaiVideoOperator(
+        task_id="v", prompt="waves", poll_interval=0.01, max_consecutive_failures=2, max_poll_interval=7
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    kwargs = deferred.value.trigger.serialize()[1]
+    assert (kwargs["max_consecutive_failures"], kwargs["max_poll_interval"]) == (2, 7.0)
+    sensor = XaiTaskSensor(task_id="s", xai_task_id="t", max_consecutive_failures=2, max_poll_interval=7)
+    assert (sensor._policy.max_consecutive_failures, sensor._policy.max_delay) == (2, 7)
+    image, video = XaiImageOperator(task_id="i", prompt="x"), XaiVideoOperator(task_id="w", prompt="x")
+    assert (image.poll_interval, image.timeout) == (IMAGE_WAIT.first_delay, IMAGE_WAIT.timeout)
+    assert (video.poll_interval, video.timeout) == (VIDEO_WAIT.first_delay, VIDEO_WAIT.timeout)
+    # two failed polls in a row end the blocking wait too
+    xai_conn.script_faults("GET /xai/tasks", ["503json", "503json"])
+    blocking = XaiImageOperator(
+        task_id="b", prompt="x", poll_interval=0.01, deferrable=False, max_consecutive_failures=2
+    )
+    with pytest.raises(XaiError, match="after 2 failed status polls"):
+        blocking.execute(context)
