@@ -137,3 +137,20 @@ def test_the_cli_serves_https_and_prints_the_authority_to_trust():
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+def test_a_private_ca_bundle_keeps_the_public_roots_for_media(tmp_path):
+    """A ca_bundle for a private API endpoint must not break downloads from a public media CDN."""
+    import certifi
+
+    from airflow_provider_xai.hooks.xai import ServiceSettings
+
+    private = tmp_path / "corp-ca.pem"
+    private.write_text("-----BEGIN CERTIFICATE-----\nMIIBcorp\n-----END CERTIFICATE-----\n")
+    settings = ServiceSettings(base_url="https://xai.corp.example", ca_bundle=str(private))
+    assert settings.requests_verify == str(private)  # the API itself: the private authority
+    bundle = open(settings.media_verify, "rb").read()  # media: the public roots and the private one
+    assert open(certifi.where(), "rb").read() in bundle and private.read_bytes() in bundle
+    assert settings.media_verify == settings.media_verify  # made once, not per download
+    assert ServiceSettings(base_url="https://x").media_verify is True
+    assert ServiceSettings(base_url="https://x", ca_bundle=str(private), verify=False).media_verify is False

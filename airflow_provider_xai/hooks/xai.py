@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import functools
 import json
 import os
 import platform
 import ssl
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -82,11 +84,42 @@ class ServiceSettings:
         """Return the ``verify`` argument for requests."""
         return (self.ca_bundle or True) if self.verify else False
 
+    @property
+    def media_verify(self) -> bool | str:
+        """Return the ``verify`` argument for media downloads: public roots plus the connection's CA.
+
+        A ``ca_bundle`` for a private API endpoint must not break downloads from a public media CDN,
+        nor downloads from a host that the private authority signs: both are trusted.
+        """
+        if not self.verify:
+            return False
+        return combined_ca_bundle(self.ca_bundle) if self.ca_bundle else True
+
     def ssl_context(self) -> ssl.SSLContext | bool:
         """Return the TLS setting for aiohttp (the same trust as the blocking path)."""
         if not self.verify:
             return False
         return ssl.create_default_context(cafile=self.ca_bundle) if self.ca_bundle else True
+
+
+@functools.lru_cache(maxsize=8)
+def _combined_ca_bundle(ca_bundle: str, mtime: float) -> str:
+    import certifi
+
+    with open(certifi.where(), "rb") as public, open(ca_bundle, "rb") as private:
+        data = public.read() + b"\n" + private.read()
+    handle, path = tempfile.mkstemp(prefix="xai-ca-", suffix=".pem")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    return path
+
+
+def combined_ca_bundle(ca_bundle: str) -> str:
+    """Return a PEM file with the public roots (certifi) and ``ca_bundle``'s authorities, made once."""
+    try:
+        return _combined_ca_bundle(ca_bundle, os.path.getmtime(ca_bundle))
+    except OSError:
+        return ca_bundle  # requests names the missing file in its error
 
 
 def api_of(host: str, extra: Mapping[str, Any]) -> str:

@@ -195,7 +195,7 @@ class XaiWaitMixin:
             return record_upload(self.output_path, state, request, upload["uri"], log=self.log)
 
         with requests.Session() as session:
-            session.verify = self.hook.settings.requests_verify  # the connection's trust, as for the API
+            session.verify = self.hook.settings.media_verify  # public roots plus the connection's CA
             return store_media(self.output_path, state, request, log=self.log, session=session)
 
     def add_outlet_extra(self, context: Context, value: dict[str, Any]) -> None:
