@@ -7,12 +7,14 @@ partial download leaves nothing under the final name. Runs on the worker, never 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import mimetypes
 import os
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -187,26 +189,23 @@ def _store_one(
         if expected is not None and int(expected) > max_bytes:
             raise XaiMediaDownloadError(_too_big(state, int(expected), max_bytes))
         final = folder / f"{name}.{extension_for(content_type, url)}"
-        partial = folder / f".{final.name}.{uuid.uuid4().hex[:8]}.partial"
         digest, size = hashlib.sha256(), 0
         try:
-            with partial.open("wb") as out, _Hasher(digest) as hasher:
+            with atomic_writer(final) as out, _Hasher(digest) as hasher:
                 for chunk in response.iter_content(CHUNK_SIZE):
                     size += len(chunk)
                     if size > max_bytes:
                         raise XaiMediaDownloadError(_too_big(state, size, max_bytes))
                     hasher.update(chunk)
                     out.write(chunk)
-            # Content-Length counts the bytes on the wire (before any Content-Encoding is undone).
-            received = _wire_bytes(response, size)
-            if expected is not None and received != int(expected):
-                raise XaiMediaDownloadError(
-                    f"Media download of xAI task {state.xai_task_id} was incomplete: got {received} of "
-                    f"{expected} bytes. Nothing was stored under {final}."
-                )
-            partial.move(final)
+                # Content-Length counts the bytes on the wire (before any Content-Encoding is undone).
+                received = _wire_bytes(response, size)
+                if expected is not None and received != int(expected):
+                    raise XaiMediaDownloadError(
+                        f"Media download of xAI task {state.xai_task_id} was incomplete: got {received} of "
+                        f"{expected} bytes. Nothing was stored under {final}."
+                    )
         except BaseException as exc:
-            _remove_quietly(partial)
             if isinstance(exc, requests.RequestException):
                 raise XaiMediaDownloadError(
                     f"Media download of xAI task {state.xai_task_id} broke off after "
@@ -278,15 +277,44 @@ def _too_big(state: TaskState, size: int, max_bytes: int) -> str:
     )
 
 
-def _write_atomically(path: ObjectStoragePath, data: bytes) -> None:
-    partial = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.partial"
+def is_local(path: ObjectStoragePath) -> bool:
+    """Tell whether ``path`` is on a local file system (where a rename is atomic and cheap)."""
+    return path.protocol in ("file", "local", "")
+
+
+@contextlib.contextmanager
+def atomic_writer(final: ObjectStoragePath) -> Iterator[Any]:
+    """Open ``final`` for writing so that it appears whole or not at all, leaving no debris.
+
+    Locally the bytes go to a hidden ``.partial`` file beside it, renamed at the end. On object storage
+    the upload itself is atomic: the object is written once under its final key (a multipart upload
+    completed only at the end, aborted on any error), with no temporary object and no server-side copy.
+    """
+    if is_local(final):
+        partial = final.parent / f".{final.name}.{uuid.uuid4().hex[:8]}.partial"
+        try:
+            with partial.open("wb") as out:
+                yield out
+            partial.move(final)
+        except BaseException:
+            _remove_quietly(partial)
+            raise
+        return
+    out = final.open("wb", autocommit=False)
     try:
-        with partial.open("wb") as out:
-            out.write(data)
-        partial.move(path)
+        yield out
+        out.close()
+        out.commit()
     except BaseException:
-        _remove_quietly(partial)
+        with contextlib.suppress(Exception):
+            out.discard()  # aborts the multipart upload: no object, no parts left behind
+        out.closed = True  # nothing more to flush, not even when garbage-collected
         raise
+
+
+def _write_atomically(path: ObjectStoragePath, data: bytes) -> None:
+    with atomic_writer(path) as out:
+        out.write(data)
 
 
 def _remove_quietly(path: ObjectStoragePath) -> None:

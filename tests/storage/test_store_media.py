@@ -373,3 +373,24 @@ def test_redirect_to_a_non_http_scheme_is_refused(any_folder, host, target):
     assert "task-under-test" in str(err.value) and target in str(err.value)
     assert not isinstance(err.value, XaiMediaExpiredError)
     assert any_folder.names() == set()  # no file, no .partial, no sidecar
+
+
+def test_on_s3_the_final_key_is_written_once_and_a_broken_upload_leaves_no_parts(moto_s3, xai_conn):
+    """Object storage: no temporary key, no server-side copy, no multipart upload left behind."""
+    folder = moto_s3.folder("atomic")
+    # 12 MB: more than one multipart part (s3fs's 5 MiB blocks) before the emulator cuts the body
+    state, body = finished("a fox [xai:size=12000000]")
+    xai_conn.configure(media_truncate_count=1)
+    with pytest.raises(XaiMediaDownloadError, match="Nothing was stored"):
+        store_media(folder, state, body)
+    assert moto_s3.keys(folder) == {}
+    uploads = moto_s3.client.list_multipart_uploads(Bucket=moto_s3.bucket).get("Uploads", [])
+    assert [u["Key"] for u in uploads if "atomic" in u["Key"]] == []  # aborted, not left to linger
+
+    (uri,) = store_media(folder, state, body)
+    keys = {key.rsplit("/", 1)[1]: size for key, size in moto_s3.keys(folder).items()}
+    assert keys == {
+        f"{state.xai_task_id}_0.jpeg": 12_000_000,
+        f"{state.xai_task_id}.json": keys.get(f"{state.xai_task_id}.json"),
+    }
+    assert uri.endswith(f"/{state.xai_task_id}_0.jpeg")
