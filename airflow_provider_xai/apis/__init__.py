@@ -28,11 +28,15 @@ class ApiDialect:
     :cvar name: the connection extra ``api`` that selects this dialect.
     :cvar default_base_url: the base URL of a connection with no host.
     :cvar key_check_path: the free endpoint ``test_connection`` asks.
+    :cvar needs_auth_probe: the key check's answer alone does not prove the service (the gateway's
+        404): the same request without a key must then be refused.
     """
 
     name: str = ""
     default_base_url: str = ""
     key_check_path: str = ""
+    #: whether ``test_connection`` must also see the key check refused without a key (401/403)
+    needs_auth_probe: bool = False
 
     def build_image(self, params: ImageParams) -> SubmitRequest:
         """Validate image parameters for this API and build the request; raise before anything is sent."""

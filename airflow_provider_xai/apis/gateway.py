@@ -242,6 +242,7 @@ class GatewayDialect(ApiDialect):
     name = GATEWAY
     default_base_url = DEFAULT_BASE_URL
     key_check_path = TASKS_PATH + "?" + urlencode({"taskId": "airflow-connection-test"})
+    needs_auth_probe = True
 
     def build_image(self, params: ImageParams) -> SubmitRequest:
         """Validate and build a text-to-image or image-to-image request (one reference image at most)."""

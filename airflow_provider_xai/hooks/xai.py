@@ -426,41 +426,62 @@ class XaiHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """Prove that the service accepts the API key, generating nothing billable.
 
-        xAI's API describes the key for free (``GET /v1/api-key``); the gateway is asked for an unknown
-        task and must answer its own JSON 404.
+        xAI's API describes the key for free (``GET /v1/api-key``). The gateway is asked for an unknown
+        task and must answer a JSON 404 with the key, and refuse the same request without it (401/403):
+        only then is the 404 provably the service's, not a wrong base URL's.
         """
+        settings, dialect = self.settings, self.dialect
+        where = f"Connection to {settings.base_url} ({dialect.name} API)"
         try:
-            settings, dialect = self.settings, self.dialect
-            status, body = self._probe(dialect.key_check_path)
+            status, body = self._probe(dialect.key_check_path, authenticated=True)
+            verdict = dialect.check_key(status, body)
+            if verdict is not None and verdict[0] and dialect.needs_auth_probe:
+                anonymous, _ = self._probe(dialect.key_check_path, authenticated=False)
+                if anonymous not in (401, 403):
+                    verdict = None
         except XaiError as exc:
             return False, str(exc)
-        verdict = dialect.check_key(status, body)
         if verdict is None:
             return False, (
                 f"{settings.base_url} answered {status} to {dialect.key_check_path}, which is not the "
                 f"answer of the {dialect.name} API: check the connection's base URL and its extra api."
             )
         ok, message = verdict
-        return ok, f"Connection to {settings.base_url} ({dialect.name} API): {message}."
+        return ok, f"{where}: {message}."
 
-    def _probe(self, path: str) -> tuple[int, Any]:
-        """GET ``path``; return (status, JSON body) for 200 and 404, raise the classified error otherwise."""
-        try:
-            return 200, self._send("GET", path, what=f"GET {path}")
-        except XaiError as exc:
-            if getattr(exc, "status_code", None) != 404:
-                raise
+    def _probe(self, path: str, *, authenticated: bool) -> tuple[int, Any]:
+        """GET ``path`` once; return (status, JSON body) for 200 and 404, raise the classified error else.
+
+        :param authenticated: send the key (``False``: the same request without any credential).
+        """
         settings = self.settings
-        response = self.get_conn().get(
-            settings.base_url + path,
-            headers=settings.headers,
-            timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-            verify=settings.requests_verify,
-        )
+        headers = dict(settings.headers)
+        if not authenticated:
+            headers.pop("Authorization")
         try:
-            return response.status_code, response.json()
-        except ValueError:
-            return response.status_code, None
+            response = self.get_conn().get(
+                settings.base_url + path,
+                headers=headers,
+                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                verify=settings.requests_verify,
+            )
+        except requests.RequestException as exc:
+            raise _connection_error(exc, what=f"GET {path}", sent=_was_sent(exc)) from None
+        if not authenticated or response.status_code == 404:
+            try:
+                return response.status_code, response.json()
+            except ValueError:
+                return response.status_code, None
+        body = _parse_answer(
+            response.status_code,
+            response.text,
+            response.headers.get("Retry-After"),
+            f"GET {path}",
+            self.xai_conn_id,
+            settings.dialect,
+            (settings.api_key,),
+        )
+        return response.status_code, body
 
     # ------------------------------------------------------------------------------------------
     # async I/O for the trigger

@@ -364,3 +364,43 @@ def test_transport_errors_are_classified_by_type_not_text():
     assert (_was_sent(refused), _was_sent(unresolved)) == (False, False)
     assert (_was_sent(dropped), _was_sent(lookalike), _was_sent(requests.ReadTimeout())) == (True, True, True)
     assert _was_sent(requests.ConnectTimeout()) is False
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b'{"message": "Not Found"}', "application/json"), (b"<html>404 Not Found</html>", "text/html")],
+)
+def test_test_connection_refuses_a_wrong_base_url_that_answers_404_to_everything(
+    monkeypatch, body, content_type
+):
+    """A wrong base URL (another API, a proxy) answers 404 with or without a key: not the service's 404."""
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(404)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", conn_json(f"http://127.0.0.1:{server.server_port}"))
+        ok, message = XaiHook().test_connection()
+    finally:
+        server.shutdown()
+    assert not ok and "not the answer of the gateway API" in message
+
+
+def test_test_connection_asks_the_gateway_with_and_without_the_key(hook, xai_conn):
+    ok, _ = hook.test_connection()
+    assert ok
+    assert [(r["path"], r["status"]) for r in xai_conn.requests_log()] == [
+        ("/xai/tasks", 404),
+        ("/xai/tasks", 401),
+    ]
+    assert xai_conn.tasks() == []  # nothing generated, nothing billed
