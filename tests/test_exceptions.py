@@ -22,51 +22,65 @@ from airflow_provider_xai.exceptions import (
     XaiWaitAbortedError,
     XaiWaitTimeoutError,
 )
+from airflow_provider_xai.protocol import TaskState
 
 
 # --------------------------------------------------------------------------------------------------
 # The tree
 # --------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("cls", "bases"),
-    [
-        pytest.param(XaiInvalidRequestError, (XaiError, ValueError), id="invalid-request"),
-        pytest.param(XaiConnectionError, (XaiTransientError,), id="connection"),
-        pytest.param(XaiRateLimitedError, (XaiTransientError,), id="rate-limited"),
-        pytest.param(XaiServiceError, (XaiTransientError,), id="service-5xx"),
-        pytest.param(XaiAuthError, (XaiHttpError,), id="auth"),
-        pytest.param(XaiNotFoundError, (XaiHttpError,), id="not-found"),
-        pytest.param(XaiHttpError, (XaiError,), id="http"),
-        pytest.param(XaiSubmissionUncertainError, (XaiError,), id="submission-uncertain"),
-        pytest.param(XaiTaskFailedError, (XaiError,), id="task-failed"),
-        pytest.param(XaiNoMediaError, (XaiError,), id="no-media"),
-        pytest.param(XaiWaitTimeoutError, (XaiError,), id="wait-timeout"),
-        pytest.param(XaiWaitAbortedError, (XaiError,), id="wait-aborted"),
-        pytest.param(XaiMediaExpiredError, (XaiError,), id="media-expired"),
-        pytest.param(XaiMediaDownloadError, (XaiError,), id="media-download"),
-        pytest.param(XaiTransientError, (XaiError,), id="transient"),
-        pytest.param(XaiError, (Exception,), id="base"),
-    ],
-)
-def test_exception_tree(cls, bases):
-    assert issubclass(cls, bases)
+def _instance(cls):
+    """Return an instance of each provider error, built as the provider builds it."""
+    kwargs = {
+        XaiConnectionError: {"request_sent": True},
+        XaiRateLimitedError: {"retry_after": 1.0},
+        XaiServiceError: {"status_code": 503},
+        XaiHttpError: {"status_code": 400},
+        XaiAuthError: {"status_code": 401},
+        XaiNotFoundError: {"status_code": 404},
+    }.get(cls, {})
+    if cls is XaiInvalidRequestError:
+        return cls("duration", 7, "6, 10 or 15")
+    if cls is XaiTaskFailedError:
+        return cls("failed", xai_task_id="t", status="failed", error_code=1, error_message="m", trace_id=None)
+    if cls is XaiNoMediaError:
+        return cls("no media", xai_task_id="t", result_keys=[])
+    return cls("boom", **kwargs)
 
 
-@pytest.mark.parametrize(
-    "cls",
-    [
-        pytest.param(XaiHttpError, id="http"),
-        pytest.param(XaiAuthError, id="auth"),
-        pytest.param(XaiNotFoundError, id="not-found"),
-        pytest.param(XaiTaskFailedError, id="task-failed"),
-        pytest.param(XaiNoMediaError, id="no-media"),
-        pytest.param(XaiWaitTimeoutError, id="wait-timeout"),
-        pytest.param(XaiWaitAbortedError, id="wait-aborted"),
-        pytest.param(XaiInvalidRequestError, id="invalid-request"),
-    ],
-)
-def test_non_transient_errors_are_not_retried(cls):
-    assert not issubclass(cls, XaiTransientError)
+RETRIED = [XaiConnectionError, XaiRateLimitedError, XaiServiceError]
+NOT_RETRIED = [
+    XaiHttpError, XaiAuthError, XaiTaskFailedError, XaiNoMediaError, XaiWaitTimeoutError,
+    XaiWaitAbortedError, XaiInvalidRequestError, XaiSubmissionUncertainError, XaiMediaExpiredError,
+    XaiMediaDownloadError, XaiError,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("cls", RETRIED + NOT_RETRIED, ids=lambda c: c.__name__)
+def test_a_wait_retries_transient_errors_and_ends_on_the_others(cls):
+    """What the wait loop does with each error (the same tracker serves every path)."""
+    from airflow_provider_xai.polling import PollPolicy, PollTracker, WaitEnd
+
+    tracker = PollTracker("t", PollPolicy(first_delay=10), started_at=0.0)
+    tracker.on_state(TaskState("t", "processing"), 1.0)  # seen once: a later 404 is real
+    step = tracker.on_error(_instance(cls), 2.0)
+    if cls in RETRIED:
+        assert step.result is None and step.delay > 0
+    else:
+        assert step.result is not None and step.result.reason is WaitEnd.ERROR
+        with pytest.raises(XaiError) as raised:
+            step.result.resolve()
+        assert str(raised.value) == str(_instance(cls))
+
+
+def test_a_rejected_key_is_not_retried_by_the_blocking_wait(xai_conn):
+    from airflow_provider_xai.hooks.xai import XaiHook
+
+    hook = XaiHook()
+    task_id = hook.submit_image("a fox")
+    xai_conn.configure(api_key="another-key")
+    with pytest.raises(XaiAuthError):
+        hook.wait_for_task(task_id, poll_interval=0.01)
+    assert xai_conn.count("GET", "/xai/tasks", accepted_only=False) == 1  # one poll, no retry
 
 
 # --------------------------------------------------------------------------------------------------
@@ -82,9 +96,12 @@ def test_invalid_request_error_is_a_value_error_and_keeps_its_fields():
     )
 
 
-def test_invalid_request_error_is_caught_as_value_error():
-    with pytest.raises(ValueError, match=r"Invalid duration: '10'"):
-        raise XaiInvalidRequestError("duration", "10", "6, 10 or 15")
+def test_a_bad_parameter_can_be_caught_as_a_value_error_by_user_code(xai_conn):
+    from airflow_provider_xai.hooks.xai import XaiHook
+
+    with pytest.raises(ValueError, match=r"Invalid duration: 'ten'"):
+        XaiHook().submit_video("waves", duration="ten")
+    assert xai_conn.requests_log() == []
 
 
 @pytest.mark.parametrize(
