@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_xai.links import XaiOutputLink, output_link
+from airflow_provider_xai.links import output_link
 from airflow_provider_xai.operators.xai import XaiImageOperator, XaiVideoOperator
 from airflow_provider_xai.sensors.xai import XaiTaskSensor
 
@@ -25,13 +25,17 @@ def test_output_link(value, link):
     assert output_link(value) == link
 
 
-def test_every_operator_has_the_link():
-    for cls in (XaiImageOperator, XaiVideoOperator, XaiTaskSensor):
-        assert [type(link) for link in cls.operator_extra_links] == [XaiOutputLink]
+@pytest.mark.parametrize("kind", ["image", "video", "sensor"])
+def test_every_finished_task_pushes_the_link_its_operator_shows(xai_conn, context, kind):
+    from airflow_provider_xai.hooks.xai import XaiHook
 
-
-def test_a_finished_task_pushes_its_link(xai_conn, context):
-    result = XaiImageOperator(task_id="i", prompt="a fox", deferrable=False, poll_interval=0.01).execute(
-        context
-    )
-    assert context["ti"].xcom[XaiOutputLink().xcom_key] == result["media_urls"][0]
+    op = {
+        "image": lambda: XaiImageOperator(task_id="i", prompt="a fox", deferrable=False, poll_interval=0.01),
+        "video": lambda: XaiVideoOperator(task_id="v", prompt="waves", deferrable=False, poll_interval=0.01),
+        "sensor": lambda: XaiTaskSensor(
+            task_id="s", xai_task_id=XaiHook().submit_image("a fox"), deferrable=False, poke_interval=0.01
+        ),
+    }[kind]()
+    result = op.execute(context)
+    (link,) = op.operator_extra_links  # the button the UI shows reads what the task pushed
+    assert context["ti"].xcom[link.xcom_key] == result["media_urls"][0] == output_link(result)

@@ -139,9 +139,43 @@ def test_operators_and_sensor_check_their_wait_timings_alike(waiter):
         make(timeout=0)
 
 
-def test_templated_fields():
-    assert set(XaiImageOperator.template_fields) >= {"prompt", "aspect_ratio", "image_url", "output_path"}
-    assert set(XaiVideoOperator.template_fields) >= {"duration", "resolution"}
+def test_every_parameter_is_rendered_from_templates():
+    import jinja2
+
+    env = jinja2.Environment()
+    ctx = {"params": {"n": 3, "url": "https://example.com/a.jpg"}, "ds": "2026-01-01"}
+    image = XaiImageOperator(
+        task_id="i", prompt="fox {{ ds }}", aspect_ratio="{{ '1:1' }}", image_url="{{ params.url }}",
+        model="{{ 'grok-imagine-image' }}", n="{{ params.n }}", image_urls=["{{ params.url }}"],
+        resolution="{{ '2k' }}", quality="{{ 'high' }}", output_path="/tmp/{{ ds }}",
+    )  # fmt: skip
+    image.render_template_fields(ctx, jinja_env=env)
+    assert (image.prompt, image.n, image.image_urls, image.output_path) == (
+        "fox 2026-01-01",
+        "3",
+        ["https://example.com/a.jpg"],
+        "/tmp/2026-01-01",
+    )
+    assert (image.aspect_ratio, image.model, image.resolution, image.quality) == (
+        "1:1",
+        "grok-imagine-image",
+        "2k",
+        "high",
+    )
+    video = XaiVideoOperator(
+        task_id="v", prompt="p", duration="{{ 5 + 5 }}", resolution="{{ '720p' }}",
+        reference_image_urls=["{{ params.url }}"], video_url="{{ params.url }}",
+        video_operation="{{ 'extend' }}", delivery="{{ 'download' }}",
+    )  # fmt: skip
+    video.render_template_fields(ctx, jinja_env=env)
+    assert (video.duration, video.resolution, video.video_url, video.video_operation, video.delivery) == (
+        "10",
+        "720p",
+        "https://example.com/a.jpg",
+        "extend",
+        "download",
+    )
+    assert video.reference_image_urls == ["https://example.com/a.jpg"]
 
 
 @pytest.mark.parametrize("deferrable", [True, False])
