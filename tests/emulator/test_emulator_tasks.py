@@ -276,13 +276,22 @@ def test_time_progression_with_the_real_clock():
     with EmulatorServer(image_seconds=0.3) as emu:
         http = requests.Session()
         http.headers["Authorization"] = "Bearer k"
-        task_id = http.post(
-            f"{emu.url}/xai/images", json={"prompt": "a", "model": "grok-imagine-image"}
-        ).json()
-        task_id = task_id["taskId"]
-        assert http.get(f"{emu.url}/xai/tasks", params={"taskId": task_id}).json()["status"] != "completed"
-        time.sleep(0.35)
-        assert http.get(f"{emu.url}/xai/tasks", params={"taskId": task_id}).json()["status"] == "completed"
+
+        def create(prompt):
+            body = {"prompt": prompt, "model": "grok-imagine-image"}
+            return http.post(f"{emu.url}/xai/images", json=body).json()["taskId"]
+
+        def status(task_id):
+            return http.get(f"{emu.url}/xai/tasks", params={"taskId": task_id}).json()["status"]
+
+        slow = create("a [xai:seconds=600]")  # far from done however slow this machine is
+        started = time.monotonic()
+        fast = create("a")  # the 0.3 s setting
+        while status(fast) != "completed":
+            assert time.monotonic() - started < 30, "a 0.3 s task never completed"
+            time.sleep(0.02)
+        assert time.monotonic() - started >= 0.3  # not before its time
+        assert status(slow) != "completed"
         http.close()
 
 
@@ -291,7 +300,9 @@ def test_keep_alive_reuses_one_connection(client):
     answers = [client.get(task_id) for _ in range(5)]
     assert all(a.headers.get("Connection", "").lower() != "close" for a in answers)
     assert all(int(a.headers["Content-Length"]) == len(a.content) for a in answers)
-    assert len(client.http.get_adapter(client.url).poolmanager.pools) == 1
+    pools = client.http.get_adapter(client.url).poolmanager.pools
+    opened = sum(pools[key].num_connections for key in pools.keys())
+    assert opened == 1  # six requests over one TCP connection (connections opened, not pools)
 
 
 def test_concurrent_clients(client, emu):
