@@ -55,7 +55,7 @@ from typing import Any
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from bench_triggers import Emulator  # noqa: E402
+from bench_triggers import Emulator, code_version  # noqa: E402
 
 MODES = ("download", "upload")
 SIZES = (50_000_000, 500_000_000)
@@ -498,6 +498,7 @@ def run(
         "sizes": list(sizes),
         "rounds": rounds,
         "poll_interval_s": poll_interval,
+        "code": code_version(),
         "machine": host,
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
@@ -563,8 +564,9 @@ def checks(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
 def format_result(result: dict[str, Any]) -> str:
     """Return a table per size and the PASS/MISS rows."""
     lines = [
-        f"machine: {result['machine']}; load average {result['load_before']:.2f} -> "
-        f"{result['load_after']:.2f}; {result['rounds']} round(s), {result['wall_s']:.0f} s in all"
+        f"code: {result.get('code')}; machine: {result['machine']}; "
+        f"load average {result['load_before']:.2f} -> {result['load_after']:.2f}; "
+        f"{result['rounds']} round(s), {result['wall_s']:.0f} s in all"
     ]
     head = f"{'size':>8} {'mode':9} {'done->stored':>13} {'cpu':>7} {'worker bytes':>13} "
     head += f"{'from emulator':>14} {'to S3':>10} {'renames':>8} {'RSS +':>8} "

@@ -78,6 +78,20 @@ def machine() -> dict[str, Any]:
     }
 
 
+def code_version() -> dict[str, Any]:
+    """Return the commit measured and whether the provider's code differed from it (uncommitted edits)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", root, *args], capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD") or "unknown",
+        "provider_edited": bool(git("status", "--porcelain", "--", "airflow_provider_xai")),
+    }
+
+
 # --------------------------------------------------------------------------------------------------
 # the emulator, in its own process
 # --------------------------------------------------------------------------------------------------
@@ -543,6 +557,7 @@ def run_apis(
             "wait_window_s": wait_window,
             "scheme": "https" if tls else "http",
             "api": api,
+            "code": code_version(),
             "machine_before": machine(),
             "rounds": [],
         }
@@ -681,20 +696,27 @@ COMPARED = (
 
 
 def compare(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """Return each compared figure's median on xAI's API, on the gateway and their ratio (xai / gateway)."""
-    xai, gateway = results["xai"]["summary"], results["gateway"]["summary"]
+    """Return each compared figure's median on xAI's API and on the gateway, and their ratio.
+
+    The ratio (xai / gateway) is taken within each round (both APIs ran in it, one after the other),
+    then the median over rounds, as every other ratio of the benchmark.
+    """
+    xai, gateway = results["xai"], results["gateway"]
+    per_round = [
+        (summarize([x]), summarize([g])) for x, g in zip(xai["rounds"], gateway["rounds"], strict=True)
+    ]
     return {
         key: {
-            "xai": xai[key],
-            "gateway": gateway[key],
-            "ratio": xai[key] / gateway[key] if gateway[key] else float("nan"),
+            "xai": xai["summary"][key],
+            "gateway": gateway["summary"][key],
+            "ratio": _median([x[key] / g[key] for x, g in per_round if g[key]]),
         }
         for key, _label, _unit in COMPARED
     }
 
 
 def format_comparison(results: dict[str, dict[str, Any]]) -> str:
-    """Return xAI's API next to the gateway's, figure by figure (medians), with the ratio."""
+    """Return xAI's API next to the gateway's, figure by figure (medians), with the in-round ratio."""
     scheme = results["xai"]["scheme"].upper()
     lines = [f"{'figure (' + scheme + ')':36} {'xai API':>10} {'gateway':>10} {'xai/gateway':>12}"]
     for key, label, unit in COMPARED:
@@ -710,8 +732,8 @@ def format_comparison(results: dict[str, dict[str, Any]]) -> str:
 def format_result(result: dict[str, Any]) -> str:
     """Return the machine, the per-round figures and the PASS/MISS rows."""
     lines = [
-        f"api: {result.get('api', 'gateway')}; machine: {result['machine_before']}; "
-        f"load average after: {result['machine_after']['loadavg']}"
+        f"api: {result.get('api', 'gateway')}; code: {result.get('code')}; "
+        f"machine: {result['machine_before']}; load average after: {result['machine_after']['loadavg']}"
     ]
     for index, one in enumerate(result["rounds"], 1):
         per_poll = ", ".join(f"{m} {one['modes'][m]['cpu_per_poll_us']:.0f} us" for m in MODES)
