@@ -18,7 +18,8 @@ or from Python::
         emulator.script_faults("GET /xai/tasks", ["429", "502html"])
         emulator.count("POST", "/xai/images")
         emulator.count("POST", "/v1/images/generations")
-        emulator.force_status(request_id, "expired")  # a task or an xAI request
+        for task in emulator.tasks():      # gateway tasks and xAI requests
+            emulator.force_status(task.get("taskId") or task["requestId"], "expired")
         emulator.uploads()                 # PUTs made to xAI's output.upload_url
 
 or as the pytest fixture ``xai_emulator`` (see :mod:`.pytest_plugin`).

@@ -6,8 +6,11 @@ progression mode (each status read advances a task one status, so polling tests 
 timings. It reuses the session-wide ``xai_emulator_session`` server. Mark a test to change settings::
 
     @pytest.mark.xai_emulator(envelope=True, create_status=201)
-    def test_enveloped(xai_emulator):
-        hook = XaiHook(base_url=xai_emulator.url, ...)
+    def test_enveloped(xai_emulator, monkeypatch):
+        conn = {"conn_type": "xai", "host": xai_emulator.url, "password": "any-key"}
+        monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", json.dumps(conn))
+        assert XaiHook().submit_image("a fox")
+        assert xai_emulator.count("POST", "/xai/images") == 1
 
 The plugin imports nothing heavy (no Airflow); the emulator itself is imported when a fixture is used.
 """
