@@ -89,6 +89,16 @@ class XaiTaskTrigger(BaseTrigger):
                 result = step.result
         except XaiError as exc:
             result = WaitResult.from_error(self.xai_task_id, exc)
+        except asyncio.CancelledError:
+            self.log.warning(
+                "Stopped waiting for xAI task %s: the Airflow task was cleared, marked failed or success, "
+                "or killed, or this triggerer is stopping (another one then resumes the wait). The remote "
+                "task is not cancelled (the service has no cancel endpoint): it may still run and be "
+                "billed. A clear or retry of this task reattaches to it while it lives "
+                "(reattach_on_retry).",
+                self.xai_task_id,
+            )
+            raise
         yield TriggerEvent(result.to_event())
 
     async def on_kill(self) -> None:

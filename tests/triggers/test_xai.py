@@ -88,7 +88,7 @@ def test_auth_error_fires_an_error_event_without_the_key(xai_conn):
     assert "xai_default" in payload["message"] and API_KEY not in str(payload)
 
 
-def test_cancellation_is_reraised_and_releases_the_pool(xai_conn):
+def test_cancellation_is_reraised_and_releases_the_pool(xai_conn, capsys):
     task_id = XaiHook().submit_image("a fox")
     xai_conn.force_status(task_id, "processing")
 
@@ -102,6 +102,8 @@ def test_cancellation_is_reraised_and_releases_the_pool(xai_conn):
         return open_pool_count()
 
     assert asyncio.run(scenario()) == 0
+    out = capsys.readouterr().out  # a clear or mark-failed in the UI cancels the trigger: say what follows
+    assert f"Stopped waiting for xAI task {task_id}" in out and "may still run and be billed" in out
 
 
 def test_triggers_of_one_loop_share_one_pool(xai_conn):
