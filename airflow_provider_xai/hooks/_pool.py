@@ -11,23 +11,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import ssl
 import weakref
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 
 
 @dataclass
 class _Pool:
+    """One event loop's shared session, its leases, and how many requests it lets run at once.
+
+    Requests beyond :meth:`connections` wait for a free slot, so the connector never opens more
+    connections than the waiters need: a TLS connection costs about 300 KB, and with coalesced wake-ups
+    an unbounded burst would open the most the connector allows whatever the number of waiters.
+    """
+
     session: aiohttp.ClientSession
     leases: int = 0
+    in_flight: int = 0
+    free: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def connections(self) -> int:
+        """Return the requests (so connections) allowed at once: one per few dozen waiters, within bounds."""
+        return max(MIN_CONNECTIONS, min(POOL_CONNECTIONS, math.ceil(self.leases / WAITERS_PER_CONNECTION)))
 
 
 _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[object, _Pool]] = (
     weakref.WeakKeyDictionary()
 )
+_BY_SESSION: weakref.WeakKeyDictionary[aiohttp.ClientSession, _Pool] = weakref.WeakKeyDictionary()
 
 
 #: Connections one shared session keeps to the service. A TLS connection costs about 300 KB of memory
@@ -35,6 +50,11 @@ _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[object, _Pool]
 #: waiters' polls come in bursts that queue briefly for a connection, and 32 connections carry some
 #: 200 polls/s at 150 ms per status answer.
 POOL_CONNECTIONS = 32
+#: the fewest connections a pool may use, and how many waiting triggers one more connection serves:
+#: 300 waiters use 10 connections, 1000 use 32 (about 33 polls/s per connection at 150 ms an answer,
+#: against some 12 polls/s for 60 waiters of every age)
+MIN_CONNECTIONS = 4
+WAITERS_PER_CONNECTION = 30
 
 #: aiohttp trace configs given to every shared session created from now on (diagnostics and benchmarks,
 #: e.g. counting connections with ``on_connection_create_end``). Empty by default: tracing costs CPU.
@@ -71,6 +91,7 @@ async def leased_session(
     pool = pools.get(key)
     if pool is None or pool.session.closed:
         pool = pools[key] = _Pool(_new_session(ssl_context() if callable(ssl_context) else ssl_context))
+        _BY_SESSION[pool.session] = pool
     pool.leases += 1
     try:
         yield pool.session
@@ -79,6 +100,24 @@ async def leased_session(
         if pool.leases == 0 and pools.get(key) is pool:
             del pools[key]
             await pool.session.close()
+
+
+@contextlib.asynccontextmanager
+async def request_slot(session: aiohttp.ClientSession) -> AsyncIterator[None]:
+    """Hold one of the shared pool's request slots while a request runs (no limit on other sessions)."""
+    pool = _BY_SESSION.get(session)
+    if pool is None:
+        yield
+        return
+    async with pool.free:
+        await pool.free.wait_for(lambda: pool.in_flight < pool.connections())
+        pool.in_flight += 1
+    try:
+        yield
+    finally:
+        async with pool.free:
+            pool.in_flight -= 1
+            pool.free.notify()
 
 
 def open_pool_count() -> int:

@@ -37,7 +37,7 @@ from airflow_provider_xai.exceptions import (
     XaiTlsError,
     XaiTransientError,
 )
-from airflow_provider_xai.hooks._pool import leased_session
+from airflow_provider_xai.hooks._pool import leased_session, request_slot
 from airflow_provider_xai.polling import DEFAULT_WAIT, PollPolicy, PollTracker, WaitResult, submission_delay
 from airflow_provider_xai.protocol import ImageParams, SubmitRequest, TaskState, VideoParams
 
@@ -511,7 +511,7 @@ class XaiHook(BaseHook):
                 f"{settings.base_url}{dialect.status_path(xai_task_id)}", encoded=True
             )
         try:
-            async with session.get(url, headers=settings.headers) as response:
+            async with request_slot(session), session.get(url, headers=settings.headers) as response:
                 text = await response.text()
                 status = response.status
                 retry_after = response.headers.get("Retry-After")

@@ -125,3 +125,30 @@ def test_triggers_of_one_loop_share_one_pool(xai_conn):
 
 def test_repr_has_no_secret(xai_conn):
     assert API_KEY not in repr(make("abc"))
+
+
+@pytest.mark.parametrize(("waiters", "most"), [(100, 4), (150, 5)])
+def test_the_shared_pool_opens_connections_by_demand(xai_conn, monkeypatch, waiters, most):
+    """Coalesced wake-ups poll in bursts: the pool opens one connection per 30 waiters, not 32 at once."""
+    import aiohttp
+
+    from airflow_provider_xai.hooks import _pool
+
+    opened = []
+
+    async def count(session, context, params):
+        opened.append(1)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(count)
+    monkeypatch.setattr(_pool, "TRACE_CONFIGS", [trace])
+    hook = XaiHook()
+    ids = [hook.submit_image(f"fox {n} [xai:reads=3]") for n in range(waiters)]
+
+    async def scenario():
+        # 0.6 s first delay: the wake-ups are coalesced onto one 0.25 s tick, so every poll comes at once
+        return await asyncio.gather(*(first_event(XaiTaskTrigger(i, poll_interval=0.6)) for i in ids))
+
+    payloads = asyncio.run(scenario())
+    assert all(p["state"]["status"] == "completed" for p in payloads)
+    assert 1 <= len(opened) <= most, len(opened)
