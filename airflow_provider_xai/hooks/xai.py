@@ -5,17 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
-import functools
 import json
-import os
-import platform
-import ssl
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,133 +16,41 @@ import aiohttp
 import requests
 from airflow.sdk import BaseHook
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NewConnectionError
 from yarl import URL
 
-from airflow_provider_xai import __version__, protocol
-from airflow_provider_xai.apis import GATEWAY, XAI, ApiDialect, dialect_for
+from airflow_provider_xai import protocol
+from airflow_provider_xai.apis import ApiDialect
 from airflow_provider_xai.apis.xai import LOCAL_ID_PREFIX
 from airflow_provider_xai.exceptions import (
     XaiConnectionError,
     XaiError,
     XaiRateLimitedError,
     XaiSubmissionUncertainError,
-    XaiTlsError,
     XaiTransientError,
 )
 from airflow_provider_xai.hooks._pool import leased_session, request_slot
+from airflow_provider_xai.hooks._settings import (
+    USER_AGENT,
+    ServiceSettings,
+    api_of,
+    combined_ca_bundle,
+    settings_from_connection,
+)
+from airflow_provider_xai.hooks._transport import _connection_error, _parse_answer, _was_sent
 from airflow_provider_xai.polling import DEFAULT_WAIT, PollPolicy, PollTracker, WaitResult, submission_delay
 from airflow_provider_xai.protocol import ImageParams, SubmitRequest, TaskState, VideoParams
 
-USER_AGENT = f"airflow-provider-xai/{__version__} (python/{platform.python_version()})"
+__all__ = [
+    "USER_AGENT",
+    "ServiceSettings",
+    "XaiHook",
+    "api_of",
+    "combined_ca_bundle",
+    "settings_from_connection",
+]
+
 CONNECT_TIMEOUT = 15.0
 READ_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True)
-class ServiceSettings:
-    """What a hook needs from its Airflow connection, resolved once.
-
-    The key is kept out of ``repr`` so that it can never reach a log line through this object.
-    """
-
-    base_url: str
-    api_key: str = ""
-    ca_bundle: str | None = None
-    verify: bool = True
-    api: str = GATEWAY
-
-    def __repr__(self) -> str:
-        return (
-            f"ServiceSettings(base_url={self.base_url!r}, api={self.api!r}, api_key='***', "
-            f"ca_bundle={self.ca_bundle!r})"
-        )
-
-    @cached_property
-    def dialect(self) -> ApiDialect:
-        """Return what this connection's API needs (paths, limits, bodies, answers)."""
-        return dialect_for(self.api)
-
-    @cached_property
-    def headers(self) -> dict[str, str]:
-        """Return the headers of every request (credentials go per request, never into a pool)."""
-        return {
-            "Authorization": f"Bearer {self.api_key}",
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        }
-
-    @property
-    def requests_verify(self) -> bool | str:
-        """Return the ``verify`` argument for requests."""
-        return (self.ca_bundle or True) if self.verify else False
-
-    @property
-    def media_verify(self) -> bool | str:
-        """Return the ``verify`` argument for media downloads: public roots plus the connection's CA.
-
-        A ``ca_bundle`` for a private API endpoint must not break downloads from a public media CDN,
-        nor downloads from a host that the private authority signs: both are trusted.
-        """
-        if not self.verify:
-            return False
-        return combined_ca_bundle(self.ca_bundle) if self.ca_bundle else True
-
-    def ssl_context(self) -> ssl.SSLContext | bool:
-        """Return the TLS setting for aiohttp (the same trust as the blocking path)."""
-        if not self.verify:
-            return False
-        return ssl.create_default_context(cafile=self.ca_bundle) if self.ca_bundle else True
-
-
-@functools.lru_cache(maxsize=8)
-def _combined_ca_bundle(ca_bundle: str, mtime: float) -> str:
-    import certifi
-
-    with open(certifi.where(), "rb") as public, open(ca_bundle, "rb") as private:
-        data = public.read() + b"\n" + private.read()
-    handle, path = tempfile.mkstemp(prefix="xai-ca-", suffix=".pem")
-    with os.fdopen(handle, "wb") as out:
-        out.write(data)
-    return path
-
-
-def combined_ca_bundle(ca_bundle: str) -> str:
-    """Return a PEM file with the public roots (certifi) and ``ca_bundle``'s authorities, made once."""
-    try:
-        return _combined_ca_bundle(ca_bundle, os.path.getmtime(ca_bundle))
-    except OSError:
-        return ca_bundle  # requests names the missing file in its error
-
-
-def api_of(host: str, extra: Mapping[str, Any]) -> str:
-    """Return the API a connection names: its extra ``api``, else ``"xai"`` for a host of api.x.ai."""
-    api = extra.get("api")
-    if api not in (None, ""):
-        return str(api).strip().lower()
-    return XAI if urlsplit(host if "://" in host else f"https://{host}").hostname == "api.x.ai" else GATEWAY
-
-
-def settings_from_connection(conn: Any) -> ServiceSettings:
-    """Build :class:`ServiceSettings` from an Airflow connection (host, password, extra)."""
-    host = (conn.host or "").strip().rstrip("/")
-    extra = conn.extra_dejson if isinstance(conn.extra_dejson, Mapping) else {}
-    api = api_of(host, extra)
-    if not host:
-        base_url = dialect_for(api).default_base_url
-    elif "://" in host:
-        base_url = host
-    else:
-        base_url = f"{conn.schema or 'https'}://{host}"
-    if conn.port and base_url.count(":") < 2:
-        base_url = f"{base_url}:{conn.port}"
-    ca_bundle = (
-        extra.get("ca_bundle") or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
-    )
-    verify = str(extra.get("verify", True)).lower() not in ("false", "0", "no")
-    return ServiceSettings(
-        base_url=base_url, api_key=conn.password or "", ca_bundle=ca_bundle, verify=verify, api=api
-    )
 
 
 class XaiHook(BaseHook):
@@ -536,83 +437,3 @@ class XaiHook(BaseHook):
 
 def _status_what(dialect: ApiDialect, xai_task_id: str) -> str:
     return f"GET {dialect.status_path(xai_task_id).split('?')[0]} for task {xai_task_id}"
-
-
-def _parse_answer(
-    status: int,
-    text: str,
-    retry_after: str | None,
-    what: str,
-    conn_id: str,
-    dialect: ApiDialect,
-    secrets: tuple[str, ...] = (),
-) -> Any:
-    """Return the JSON of a 2xx answer; raise the classified error for anything else.
-
-    The secrets (the key, a signed URL and its query) are blanked out of the answer first, in case the
-    service or a proxy echoes the request.
-    """
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    if status >= 300:
-        raise protocol.classify_http_error(status, text, what=what, conn_id=conn_id, retry_after=retry_after)
-    try:
-        body = json.loads(text)
-    except ValueError:
-        # A proxy's HTML page behind a 2xx is as transient as a 502.
-        raise protocol.classify_http_error(
-            502, text, what=f"{what} (answer {status} was not JSON)", conn_id=conn_id
-        ) from None
-    enveloped = dialect.answer_error(body)
-    if enveloped:
-        code, message = enveloped
-        raise protocol.classify_http_error(
-            code, json.dumps({"message": message}), what=what, conn_id=conn_id, retry_after=retry_after
-        )
-    return body
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """Yield an exception and everything behind it: causes, contexts, urllib3 reasons, wrapped args."""
-    seen: set[int] = set()
-    stack: list[object] = [exc]
-    while stack:
-        current = stack.pop()
-        if not isinstance(current, BaseException) or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        stack.extend(
-            (current.__cause__, current.__context__, getattr(current, "reason", None), *current.args)
-        )
-
-
-def _was_sent(exc: requests.RequestException) -> bool:
-    """Tell whether a failed request may have reached the service, from the exceptions' types.
-
-    A connect timeout, a refused connection and a failed name lookup (urllib3's ``NewConnectionError``
-    and its ``NameResolutionError``) never sent anything; anything later may have.
-    """
-    if isinstance(exc, requests.ConnectTimeout):
-        return False
-    if isinstance(exc, requests.ConnectionError):
-        return not any(isinstance(cause, NewConnectionError) for cause in _causes(exc))
-    return True
-
-
-def _connection_error(exc: BaseException, *, what: str, sent: bool) -> XaiConnectionError | XaiTlsError:
-    detail = " ".join(str(exc).split())[:200]
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError) or any(
-        isinstance(cause, ssl.SSLCertVerificationError) for cause in _causes(exc)
-    ):
-        return XaiTlsError(
-            f"The service's TLS certificate is not trusted on {what}: {detail}. Nothing was sent. If the "
-            "service sits behind a private or corporate certificate authority, set the connection's extra "
-            '"ca_bundle" (or REQUESTS_CA_BUNDLE / SSL_CERT_FILE) to that authority\'s PEM file.'
-        )
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        sent = False
-    return XaiConnectionError(
-        f"Connection problem on {what}: {type(exc).__name__}: {detail}", request_sent=sent
-    )
