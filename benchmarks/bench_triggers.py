@@ -741,10 +741,11 @@ def compare(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
     per_round = [
         (summarize([x]), summarize([g])) for x, g in zip(xai["rounds"], gateway["rounds"], strict=True)
     ]
+    nan = float("nan")
     return {
         key: {
-            "xai": xai["summary"][key],
-            "gateway": gateway["summary"][key],
+            "xai": xai["summary"].get(key, nan),
+            "gateway": gateway["summary"].get(key, nan),
             "ratio": _median([x[key] / g[key] for x, g in per_round if g[key]]),
         }
         for key, _label, _unit in COMPARED
