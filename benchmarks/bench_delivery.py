@@ -28,7 +28,7 @@ Measured in the worker, for the measured run:
   ``send``/``sendall``/``sendfile`` wrapped in the worker (plain HTTP: every byte of every HTTP message,
   headers included), split by peer (the emulator, S3), over the whole operator run (submit, polls,
   storing, sidecar);
-* the worker's CPU time and peak RSS growth over ``done -> stored``.
+* the worker's CPU time over ``done -> stored``, and its peak RSS growth (``VmHWM``) over the measured run.
 
 Figures are medians over ``--rounds``; within each round both modes run side by side (the order
 alternates), and the ratios are taken within a round, then the median. Every stored object is checked
