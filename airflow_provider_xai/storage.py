@@ -26,6 +26,8 @@ from airflow_provider_xai.exceptions import XaiMediaDownloadError, XaiMediaExpir
 from airflow_provider_xai.protocol import TaskState
 
 CHUNK_SIZE = 1024 * 1024
+#: the size of one part of a multipart upload to object storage
+UPLOAD_PART_SIZE = 8 * 1024 * 1024
 #: a runaway download stops here (override with ``max_bytes``)
 DEFAULT_MAX_BYTES = 8 * 1024**3
 _EXTENSIONS = {
@@ -300,7 +302,8 @@ def atomic_writer(final: ObjectStoragePath) -> Iterator[Any]:
             _remove_quietly(partial)
             raise
         return
-    out = final.open("wb", autocommit=False)
+    # 8 MiB parts: S3 wants at least 5 MiB, and s3fs's 50 MiB default would hold 150 MiB in memory
+    out = final.open("wb", autocommit=False, block_size=UPLOAD_PART_SIZE)
     try:
         yield out
         out.close()

@@ -89,8 +89,8 @@ class XaiTaskTrigger(BaseTrigger):
                 result = step.result
         except XaiError as exc:
             result = WaitResult.from_error(self.xai_task_id, exc)
-        except asyncio.CancelledError:
-            self.log.warning(
+        except asyncio.CancelledError:  # info: a triggerer stopping cancels every trigger it runs
+            self.log.info(
                 "Stopped waiting for xAI task %s: the Airflow task was cleared, marked failed or success, "
                 "or killed, or this triggerer is stopping (another one then resumes the wait). The remote "
                 "task is not cancelled (the service has no cancel endpoint): it may still run and be "
