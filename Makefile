@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# uv resolves apache-airflow + the Amazon provider's s3fs pins in seconds (pip backtracks for minutes).
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[emulator,test,docs]"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e ".[emulator,test,docs,distributed]"
 	touch $(STAMP)
 
 demo: venv
