@@ -316,6 +316,9 @@ def atomic_writer(final: ObjectStoragePath) -> Iterator[Any]:
 
 
 def _write_atomically(path: ObjectStoragePath, data: bytes) -> None:
+    if not is_local(path):
+        path.write_bytes(data)  # one PUT of bytes in memory: atomic on object storage by itself
+        return
     with atomic_writer(path) as out:
         out.write(data)
 

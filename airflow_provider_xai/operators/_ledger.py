@@ -82,6 +82,32 @@ class RemoteTaskLedger:
         )
         return xai_task_id
 
+    def interrupted_submission(self) -> str | None:
+        """Return a description of an earlier try of this clearing that died while its request was sent.
+
+        Such a request may have been created and billed, and its id never came back: a retry must not
+        submit again. After a clear (a new ``max_tries``) a person has decided, and it submits anew.
+        """
+        entry = self.store.get(STATE_KEY) if self.store is not None else None
+        if not isinstance(entry, dict) or entry.get("status") != "submitting":
+            return None
+        if self.max_tries is None or entry.get("max_tries") != self.max_tries:
+            return None
+        return f"started {entry.get('submitted_at')}"
+
+    def record_submitting(self) -> None:
+        """Note, before the request is sent, that a submission is in flight (its id is not known yet)."""
+        if self.store is not None:
+            submitted_at = datetime.datetime.now(datetime.timezone.utc).isoformat()
+            entry = {"status": "submitting", "submitted_at": submitted_at, "max_tries": self.max_tries}
+            self.store.set(STATE_KEY, entry)
+
+    def forget_submitting(self) -> None:
+        """Drop the in-flight note of a submission the service certainly refused (a retry may submit)."""
+        entry = self.store.get(STATE_KEY) if self.store is not None else None
+        if isinstance(entry, dict) and entry.get("status") == "submitting":
+            self.store.set(STATE_KEY, {**entry, "status": "refused"})
+
     def record(
         self,
         xai_task_id: str,

@@ -11,7 +11,7 @@ from airflow.sdk.log import mask_secret
 
 from airflow_provider_xai._compat import AirflowFailException
 from airflow_provider_xai.delivery import UploadTarget, output_scheme, plan_upload, sign_upload
-from airflow_provider_xai.exceptions import XaiSubmissionUncertainError
+from airflow_provider_xai.exceptions import XaiError, XaiSubmissionUncertainError
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.links import XaiOutputLink
 from airflow_provider_xai.operators._base import XCOM_TASK_ID_KEY, XaiWaitMixin
@@ -129,6 +129,14 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
         for warning in request.warnings:
             self.log.warning(warning)
         ledger = RemoteTaskLedger.for_context(context, enabled=self.reattach_on_retry, log=self.log)
+        interrupted = ledger.interrupted_submission()
+        if interrupted:
+            raise XaiSubmissionUncertainFailure(
+                f"An earlier try of this task died while its request was being sent ({interrupted}): the "
+                "service may have created, and billed, a task whose id never came back. This try fails "
+                "for good instead of submitting again. Check the service (xAI: the console's usage), then "
+                "clear the task to submit anew."
+            )
         xai_task_id = ledger.reattachable(self.hook)
         state: TaskState | None = None
         if xai_task_id is not None:
@@ -138,11 +146,14 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
         else:
             try:
                 xai_task_id, record, state = self.send(context, request, ledger)
-            except XaiSubmissionUncertainError as exc:
+            except XaiSubmissionUncertainError as exc:  # the in-flight note stays: no retry resubmits
                 raise XaiSubmissionUncertainFailure(
                     f"{exc} This try fails for good instead of being retried: Airflow's retries would "
                     "submit, and pay, again. Clear the task to submit anew once you have checked."
                 ) from None
+            except XaiError:  # refused for certain (429s, a refused connection, auth): nothing was created
+                ledger.forget_submitting()
+                raise
         self._xai_task_id = xai_task_id
         context["ti"].xcom_push(key=XCOM_TASK_ID_KEY, value=xai_task_id)
         if state is not None:
@@ -160,6 +171,7 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
         What a retry needs is in the ledger before anything else can fail: the id (and where an upload
         goes) right after the submission, the images' URLs right after they are generated.
         """
+        ledger.record_submitting()  # a worker killed mid-request leaves this behind: no blind resubmission
         if request.synchronous:
             state = self.hook.generate(request, timeout=self._timeout_seconds)
             record = request_record(request)

@@ -275,3 +275,35 @@ def test_the_signed_url_outlives_the_wait(moto_s3):  # noqa: F811
     assert expires == {60: 3660, 3600: 7200, 30 * 24 * 3600: MAX_SIGNED_SECONDS}
     url = sign_upload(target, 60)
     assert urlsplit(url).path.endswith(target.uri.split("@", 1)[1].split("/", 1)[1])
+
+
+@pytest.mark.parametrize("api", ["gateway", "xai"])
+def test_a_try_that_died_mid_request_is_not_resubmitted_by_a_retry(xai_emulator, monkeypatch, tmp_path, api):
+    """A worker killed while its POST is in flight leaves the in-flight note: the retry must not pay again."""
+    from airflow_provider_xai.exceptions import XaiSubmissionUncertainError
+    from tests.conftest import conn_json
+
+    monkeypatch.setenv("AIRFLOW_CONN_XAI_DEFAULT", conn_json(xai_emulator.url, api=api))
+    store = DictStore()
+    store[STATE_KEY] = {"status": "submitting", "submitted_at": "2026-11-30T00:00:00+00:00", "max_tries": 1}
+    op = XaiImageOperator(
+        task_id="img", prompt="a fox", output_path=str(tmp_path), deferrable=False, poll_interval=0.01
+    )
+    with pytest.raises(XaiSubmissionUncertainError, match="died while its request was being sent"):
+        op.execute(ti_context(store, max_tries=1))  # a retry of the same clearing
+    assert xai_emulator.requests_log() == []
+    result = op.execute(ti_context(store, max_tries=2))  # a person cleared the task: submit anew
+    assert result["status"] == "completed" and len(xai_emulator.requests_log()) >= 1
+
+
+def test_a_certainly_refused_submission_leaves_the_retry_free_to_submit(xai_conn, tmp_path):
+    store = DictStore()
+    xai_conn.configure(retry_after="0")
+    xai_conn.script_faults("POST /xai/images", ["429"] * 3)
+    op = XaiImageOperator(task_id="img", prompt="a fox", output_path=str(tmp_path), deferrable=False,
+                          poll_interval=0.01)  # fmt: skip
+    op.hook.submit_retries = 2
+    with pytest.raises(Exception, match="429"):
+        op.execute(ti_context(store))
+    assert store[STATE_KEY]["status"] == "refused"
+    assert op.execute(ti_context(store))["status"] == "completed"  # the retry submits: nothing was created
