@@ -20,6 +20,7 @@ demo: venv
 	$(BIN)/python scripts/demo.py
 
 test: venv docs
+	bash scripts/system_packages.sh
 	$(BIN)/ruff check airflow_provider_xai tests example_dags benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -p no:cacheprovider -q -rs $(PYTEST_ARGS)
