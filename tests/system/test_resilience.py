@@ -88,6 +88,9 @@ def test_triggerer_sigkilled_while_tasks_deferred(airflow_stack_factory, system_
         return deferred if len(deferred) >= 10 else None
 
     deferred = stack.wait_for(">= 10 deferred task instances", ten_deferred, timeout=75)
+    # a loaded machine can defer tasks before the triggerer runs (and logs) their triggers: kill it only
+    # once it really waits on them, so that there is a wait to take over
+    stack.wait_for("the triggerer's trigger logs", lambda: set(trigger_logs(stack)), timeout=45)
     stack.kill("triggerer")
     killed_at = time.time()
     old_trigger_logs = set(trigger_logs(stack))
