@@ -113,6 +113,30 @@ class XaiHook(BaseHook):
         """Return the dialect of the connection's API (``"gateway"`` or ``"xai"``)."""
         return self.settings.dialect
 
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        headers: dict[str, str] | None = None,
+        read_timeout: float = READ_TIMEOUT,
+        **kwargs,
+    ) -> requests.Response:
+        """Send one request (the blocking path's only I/O line); a transport failure is classified."""
+        settings = self.settings
+        try:
+            return self.get_conn().request(
+                method,
+                settings.base_url + path,
+                headers=settings.headers if headers is None else headers,
+                timeout=(CONNECT_TIMEOUT, read_timeout),
+                verify=settings.requests_verify,
+                **kwargs,
+            )
+        except requests.RequestException as exc:
+            raise _connection_error(exc, what=what, sent=_was_sent(exc)) from None
+
     def _send(
         self,
         method: str,
@@ -124,17 +148,7 @@ class XaiHook(BaseHook):
         **kwargs,
     ) -> Any:
         settings = self.settings
-        try:
-            response = self.get_conn().request(
-                method,
-                settings.base_url + path,
-                headers=settings.headers,
-                timeout=(CONNECT_TIMEOUT, read_timeout),
-                verify=settings.requests_verify,
-                **kwargs,
-            )
-        except requests.RequestException as exc:
-            raise _connection_error(exc, what=what, sent=_was_sent(exc)) from None
+        response = self._request(method, path, what=what, read_timeout=read_timeout, **kwargs)
         return _parse_answer(
             response.status_code,
             response.text,
@@ -359,15 +373,7 @@ class XaiHook(BaseHook):
         headers = dict(settings.headers)
         if not authenticated:
             headers.pop("Authorization")
-        try:
-            response = self.get_conn().get(
-                settings.base_url + path,
-                headers=headers,
-                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-                verify=settings.requests_verify,
-            )
-        except requests.RequestException as exc:
-            raise _connection_error(exc, what=f"GET {path}", sent=_was_sent(exc)) from None
+        response = self._request("GET", path, what=f"GET {path}", headers=headers)
         if not authenticated or response.status_code == 404:
             try:
                 return response.status_code, response.json()
