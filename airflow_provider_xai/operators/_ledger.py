@@ -43,14 +43,11 @@ class RemoteTaskLedger:
 
     def reattachable(self, hook: Any) -> str | None:
         """Return the id of an earlier try's remote task that this try should finish, else ``None``."""
-        if self.store is None:
-            return None
-        entry = self.store.get(STATE_KEY)
-        if not isinstance(entry, dict) or not entry.get("xai_task_id"):
+        entry = self._entry()
+        if entry is None or not entry.get("xai_task_id"):
             return None
         status = entry.get("status")
-        same_clearing = self.max_tries is not None and entry.get("max_tries") == self.max_tries
-        if status != "submitted" and not (status == "delivered" and same_clearing):
+        if status != "submitted" and not (status == "delivered" and self._same_clearing(entry)):
             return None
         xai_task_id = entry["xai_task_id"]
         if isinstance(entry.get("state"), dict):  # images generated synchronously: their answer is kept
@@ -82,16 +79,23 @@ class RemoteTaskLedger:
         )
         return xai_task_id
 
+    def _entry(self) -> dict[str, Any] | None:
+        """Return what the store holds for this task instance (``None``: nothing, or no store)."""
+        entry = self.store.get(STATE_KEY) if self.store is not None else None
+        return entry if isinstance(entry, dict) else None
+
+    def _same_clearing(self, entry: dict[str, Any]) -> bool:
+        """Tell whether ``entry`` was written in this clearing of the task (a retry, not a clear)."""
+        return self.max_tries is not None and entry.get("max_tries") == self.max_tries
+
     def interrupted_submission(self) -> str | None:
         """Return a description of an earlier try of this clearing that died while its request was sent.
 
         Such a request may have been created and billed, and its id never came back: a retry must not
         submit again. After a clear (a new ``max_tries``) a person has decided, and it submits anew.
         """
-        entry = self.store.get(STATE_KEY) if self.store is not None else None
-        if not isinstance(entry, dict) or entry.get("status") != "submitting":
-            return None
-        if self.max_tries is None or entry.get("max_tries") != self.max_tries:
+        entry = self._entry()
+        if entry is None or entry.get("status") != "submitting" or not self._same_clearing(entry):
             return None
         return f"started {entry.get('submitted_at')}"
 
@@ -104,8 +108,8 @@ class RemoteTaskLedger:
 
     def forget_submitting(self) -> None:
         """Drop the in-flight note of a submission the service certainly refused (a retry may submit)."""
-        entry = self.store.get(STATE_KEY) if self.store is not None else None
-        if isinstance(entry, dict) and entry.get("status") == "submitting":
+        entry = self._entry()
+        if entry is not None and entry.get("status") == "submitting":
             self.store.set(STATE_KEY, {**entry, "status": "refused"})
 
     def record(
@@ -140,15 +144,13 @@ class RemoteTaskLedger:
 
     def saved(self, xai_task_id: str, field: str) -> Any:
         """Return what :meth:`record` kept under ``field`` for this remote task, else ``None``."""
-        entry = self.store.get(STATE_KEY) if self.store is not None else None
-        if isinstance(entry, dict) and entry.get("xai_task_id") == xai_task_id:
+        entry = self._entry()
+        if entry is not None and entry.get("xai_task_id") == xai_task_id:
             return entry.get(field)
         return None
 
     def mark(self, xai_task_id: str, status: str) -> None:
         """Mark the stored remote task ``delivered`` (reused by a retry only) or ``expired`` (never)."""
-        if self.store is None:
-            return
-        entry = self.store.get(STATE_KEY)
-        if isinstance(entry, dict) and entry.get("xai_task_id") == xai_task_id:
+        entry = self._entry()
+        if entry is not None and entry.get("xai_task_id") == xai_task_id:
             self.store.set(STATE_KEY, {**entry, "status": status})
