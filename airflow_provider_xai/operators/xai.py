@@ -171,8 +171,8 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
         What a retry needs is in the ledger before anything else can fail: the id (and where an upload
         goes) right after the submission, the images' URLs right after they are generated.
         """
-        ledger.record_submitting()  # a worker killed mid-request leaves this behind: no blind resubmission
         if request.synchronous:
+            ledger.record_submitting()  # a worker killed mid-request leaves this: no blind resubmission
             state = self.hook.generate(request, timeout=self._timeout_seconds)
             record = request_record(request)
             ledger.record(state.xai_task_id, request=record, state=state.to_event())
@@ -182,6 +182,7 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
         if upload_url:
             mask_secret(upload_url)  # a credential: masked in every log line, should one ever name it
         record = request_record(request, upload)
+        ledger.record_submitting()  # right before the POST: a failed signing above leaves no note
         xai_task_id = self.hook.submit(request, upload_url=upload_url)
         ledger.record(xai_task_id, delivered=not self.wait_for_completion, request=record)
         if upload:

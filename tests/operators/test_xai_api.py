@@ -307,3 +307,18 @@ def test_a_certainly_refused_submission_leaves_the_retry_free_to_submit(xai_conn
         op.execute(ti_context(store))
     assert store[STATE_KEY]["status"] == "refused"
     assert op.execute(ti_context(store))["status"] == "completed"  # the retry submits: nothing was created
+
+
+def test_a_failed_signing_leaves_no_in_flight_note(xai_api_conn, moto_s3, monkeypatch):  # noqa: F811
+    """Nothing was sent, so a retry must stay free to submit: the note is written right before the POST."""
+    import airflow_provider_xai.operators.xai as module
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("no credentials to sign with")
+
+    monkeypatch.setattr(module, "sign_upload", refuse)
+    store = DictStore()
+    op = XaiVideoOperator(task_id="vid", prompt="waves", output_path=moto_s3.folder("sign"))
+    with pytest.raises(RuntimeError, match="no credentials"):
+        op.execute(ti_context(store))
+    assert store == {} and xai_api_conn.requests_log() == []
