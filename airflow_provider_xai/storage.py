@@ -138,8 +138,7 @@ def record_upload(
         info = target.stat()
     except FileNotFoundError:
         info = None
-    size = int(info.get("size") or 0) if info else 0
-    if not size:
+    if not info or not int(info.get("size") or 0):
         raise XaiMediaDownloadError(
             f"xAI reported request {state.xai_task_id} done, but the video it was to upload is missing "
             f"or empty at {uri}. Check the bucket's policy and that the signed URL had not expired."
@@ -150,12 +149,13 @@ def record_upload(
             f"The object xAI uploaded for request {state.xai_task_id} at {uri} is not an MP4 video "
             f"(its first bytes are {head[:12]!r})."
         )
-    etag = str(info.get("ETag") or info.get("etag") or "").strip('"') if info else ""
+    size = int(info["size"])
+    etag = str(info.get("ETag") or info.get("etag") or "").strip('"')
     file = {
         "uri": uri,
         "url": None,
         "size": size,
-        "content_type": info.get("ContentType") or "video/mp4" if info else "video/mp4",
+        "content_type": info.get("ContentType") or "video/mp4",
         "sha256": None,
         "md5": etag if len(etag) == 32 and all(c in "0123456789abcdef" for c in etag) else None,
         "etag": etag or None,
