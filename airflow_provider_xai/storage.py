@@ -72,6 +72,7 @@ def store_media(
     log: logging.Logger | Any = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     session: requests.Session | None = None,
+    abort_unfinished: bool = False,
 ) -> list[str]:
     """Store every media URL of a finished task under ``output_path``; return the stored URIs.
 
@@ -81,10 +82,14 @@ def store_media(
     :param log: where to log progress.
     :param max_bytes: the largest file accepted.
     :param session: the HTTP session to download with.
+    :param abort_unfinished: first abort the multipart uploads an earlier, killed try left open for
+        this task's files (a retry passes it: the keys are the remote task's, so they are its own).
     """
     folder = as_storage_path(output_path)
     if folder.protocol in ("file", "local", ""):
         folder.mkdir(parents=True, exist_ok=True)
+    elif abort_unfinished:
+        abort_unfinished_uploads(folder, f"{state.xai_task_id}_", log=log)
     files = []
     with session or requests.Session() as http:
         for n, url in enumerate(state.media_urls):
@@ -118,6 +123,45 @@ def write_manifest(
         "files": files,
     }
     _write_atomically(folder / f"{state.xai_task_id}.json", json.dumps(manifest, indent=2).encode())
+
+
+def abort_unfinished_uploads(folder: ObjectStoragePath, name_prefix: str, *, log: Any = None) -> int:
+    """Abort the open multipart uploads under ``folder`` whose names start with ``name_prefix``.
+
+    A worker killed while it streamed a file into S3 leaves its multipart upload open: invisible to
+    listings, yet its parts are billed until a lifecycle rule aborts them. Only S3 (and S3-compatible
+    stores) has them; elsewhere, and where listing them is not allowed, this does nothing and says so.
+
+    :return: how many uploads were aborted.
+    """
+    if folder.protocol not in ("s3", "s3a"):
+        return 0
+    bucket, key = folder.bucket, folder.key.strip("/")
+    prefix = f"{key}/{name_prefix}" if key else name_prefix
+    try:
+        answer = folder.fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=prefix)
+        uploads = answer.get("Uploads") or []
+        for upload in uploads:
+            folder.fs.call_s3(
+                "abort_multipart_upload", Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
+    except Exception as exc:  # noqa: BLE001 - a cleanup: storing the media matters more
+        if log:
+            log.warning(
+                "Could not abort the unfinished uploads an earlier try may have left under s3://%s/%s "
+                "(%s); a lifecycle rule (AbortIncompleteMultipartUpload) removes them.",
+                bucket,
+                prefix,
+                type(exc).__name__,
+            )
+        return 0
+    if uploads and log:
+        log.info(
+            "Aborted %d unfinished upload(s) an earlier try left open: %s",
+            len(uploads),
+            ", ".join(f"s3://{bucket}/{u['Key']}" for u in uploads),
+        )
+    return len(uploads)
 
 
 def record_upload(

@@ -196,7 +196,14 @@ class XaiWaitMixin:
 
         with requests.Session() as session:
             session.verify = self.hook.settings.media_verify  # public roots plus the connection's CA
-            return store_media(self.output_path, state, request, log=self.log, session=session)
+            return store_media(
+                self.output_path,
+                state,
+                request,
+                log=self.log,
+                session=session,
+                abort_unfinished=context["ti"].try_number > 1,
+            )
 
     def add_outlet_extra(self, context: Context, value: dict[str, Any]) -> None:
         """Give every asset event of this task flat ``extra``: the remote id, the model and the outputs."""

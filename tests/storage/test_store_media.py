@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import pathlib
 import threading
 import urllib.parse
@@ -19,7 +20,7 @@ from airflow_provider_xai import protocol
 from airflow_provider_xai.exceptions import XaiMediaDownloadError, XaiMediaExpiredError
 from airflow_provider_xai.hooks.xai import XaiHook
 from airflow_provider_xai.protocol import TaskState
-from airflow_provider_xai.storage import extension_for, store_media
+from airflow_provider_xai.storage import abort_unfinished_uploads, extension_for, store_media
 
 pytestmark = pytest.mark.usefixtures("xai_conn")
 
@@ -394,3 +395,42 @@ def test_on_s3_the_final_key_is_written_once_and_a_broken_upload_leaves_no_parts
         f"{state.xai_task_id}.json": keys.get(f"{state.xai_task_id}.json"),
     }
     assert uri.endswith(f"/{state.xai_task_id}_0.jpeg")
+
+
+def test_a_retry_aborts_the_uploads_a_killed_try_left_open_for_its_own_files_only(moto_s3, xai_conn, caplog):
+    """A SIGKILLed store leaves its multipart upload open (billed, invisible): the retry aborts its own."""
+    folder = moto_s3.folder("retry")
+    state, body = finished("a fox")
+    prefix = folder.split(f"@{moto_s3.bucket}/", 1)[1]
+    mine = f"{prefix}/{state.xai_task_id}_0.jpeg"
+    others = [f"{prefix}/another-task_0.jpeg", f"{prefix}-sibling/{state.xai_task_id}_0.jpeg"]
+    for key in (mine, mine, *others):
+        moto_s3.client.create_multipart_upload(Bucket=moto_s3.bucket, Key=key)
+
+    def open_keys() -> list[str]:
+        answer = moto_s3.client.list_multipart_uploads(Bucket=moto_s3.bucket, Prefix=prefix)
+        return sorted(u["Key"] for u in answer.get("Uploads", []))
+
+    store_media(folder, state, body)  # a first try has nothing of its own to abort: it lists nothing
+    assert open_keys() == sorted([mine, mine, *others])
+
+    with caplog.at_level("INFO"):
+        (uri,) = store_media(folder, state, body, abort_unfinished=True, log=logging.getLogger("t"))
+    assert open_keys() == sorted(others)
+    assert "Aborted 2 unfinished upload(s)" in caplog.text and mine in caplog.text
+    assert moto_s3.read(uri)[:3] == b"\xff\xd8\xff"
+
+
+def test_aborting_unfinished_uploads_is_a_no_op_on_local_folders(tmp_path, xai_conn):
+    state, body = finished("a fox")
+    (uri,) = store_media(tmp_path, state, body, abort_unfinished=True)
+    assert abort_unfinished_uploads(ObjectStoragePath(f"file://{tmp_path}"), "x") == 0
+    assert pathlib.Path(uri.removeprefix("file://")).stat().st_size > 0
+
+
+def test_an_abort_that_cannot_list_warns_and_aborts_nothing(moto_s3, caplog):
+    folder = ObjectStoragePath(f"s3://aws_default@no-such-bucket-{moto_s3.bucket}/x")
+    with caplog.at_level("WARNING"):
+        assert abort_unfinished_uploads(folder, "t_", log=logging.getLogger("t")) == 0
+    assert "lifecycle rule (AbortIncompleteMultipartUpload)" in caplog.text
+    assert "no-such-bucket" in caplog.text
