@@ -22,7 +22,7 @@ MAX_SIDECAR_BYTES = 2 * 1024 * 1024
 PROBE_TIMEOUT_SECONDS = 4.0
 
 
-class RangeNotSatisfiable(ValueError):
+class RangeNotSatisfiable(Exception):
     """The requested byte range starts past the end of the file (HTTP 416)."""
 
 
