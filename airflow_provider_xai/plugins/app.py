@@ -150,6 +150,9 @@ def _stream(request: Request, stored: files.StoredFile) -> Response:
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(stored.name)}",
         "Cache-Control": "private, max-age=300",
         "X-Content-Type-Options": "nosniff",
+        # the bytes as stored: the api-server's GZip middleware would otherwise compress a video (already
+        # compressed) and drop Content-Length, which players use to seek
+        "Content-Encoding": "identity",
     }
     try:
         asked = files.parse_range(request.headers.get("range"), stored.size)

@@ -12,10 +12,16 @@ from tests.system.stack import AIRFLOW_BIN, child_env
 
 PLUGIN_STATE = """
 import json
-from airflow import plugins_manager
-plugins, errors = plugins_manager._get_plugins()
-views, _ = plugins_manager._get_ui_plugins()
-apps, _ = plugins_manager.get_fastapi_plugins()
+from airflow import plugins_manager as pm
+if hasattr(pm, "_get_plugins"):  # Airflow 3.2+
+    plugins, errors = pm._get_plugins()
+    views, _ = pm._get_ui_plugins()
+    apps, _ = pm.get_fastapi_plugins()
+else:  # Airflow 3.1: module-level state
+    pm.ensure_plugins_loaded()
+    pm.initialize_ui_plugins()
+    pm.initialize_fastapi_plugins()
+    plugins, errors, views, apps = pm.plugins, pm.import_errors, pm.external_views, pm.fastapi_apps
 print(json.dumps({
     "plugins": [p.name for p in plugins],
     "errors": errors,
