@@ -79,6 +79,11 @@ def is_xai_result(value: Any) -> bool:
     )
 
 
+def is_xai_operator(operator: str | None) -> bool:
+    """Tell whether a task class is the provider's (or a subclass or TaskFlow form named after one)."""
+    return bool(operator) and (operator in XAI_OPERATORS or "Xai" in str(operator))
+
+
 def sidecar_uri(value: dict[str, Any]) -> str | None:
     """Return the URI of a result's sidecar (``<folder>/<xai_task_id>.json``), if it stored files."""
     outputs = [uri for uri in value.get("outputs") or [] if isinstance(uri, str) and "/" in uri]
@@ -311,7 +316,7 @@ def notice_for(result: TaskResult | None) -> str:
     """Return what a task instance's page says when it shows no media."""
     if result is None:
         return "No such task instance in this DAG run."
-    if result.operator not in XAI_OPERATORS:
+    if not is_xai_operator(result.operator):
         return "This task produced no xAI media: it is not one of the xAI provider's tasks."
     if isinstance(result.value, str):
         return (
