@@ -24,6 +24,7 @@ from airflow_provider_xai.plugins.render import (
     kind_of,
     params_of,
     render_page,
+    seconds_between,
     total_cost,
 )
 
@@ -89,6 +90,9 @@ def generations_of(folder: pathlib.Path, sidecar: pathlib.Path) -> Iterator[tupl
         for moment in ("created", "finished")
         if manifest.get(f"{moment}_at")
     ]
+    took = seconds_between(manifest.get("created_at"), manifest.get("finished_at"))
+    if took is not None:
+        timings.append(("generation", f"{took:.1f} s"))
     generation = Generation(
         title=sidecar.relative_to(folder).parent.as_posix() if sidecar.parent != folder else sidecar.stem,
         prompt=request.get("prompt"),

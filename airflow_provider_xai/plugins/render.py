@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -205,6 +206,26 @@ def kind_of(content_type: str | None, name: str) -> str:
     if content_type:
         return "video" if content_type.lower().startswith("video/") else "image"
     return "video" if name.split("?")[0].lower().endswith((".mp4", ".mov", ".webm")) else "image"
+
+
+def seconds_between(start: Any, end: Any) -> float | None:
+    """Return the seconds between two moments (ISO 8601 texts or epoch numbers), or ``None`` if unknown."""
+    try:
+        first = _moment(start)
+        last = _moment(end)
+    except (TypeError, ValueError):
+        return None
+    if first is None or last is None or (first.tzinfo is None) != (last.tzinfo is None):
+        return None
+    return (last - first).total_seconds()
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value).astimezone()
+    if isinstance(value, str) and value:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return None
 
 
 @functools.lru_cache(maxsize=1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -22,6 +21,7 @@ from airflow_provider_xai.plugins.render import (
     file_details,
     kind_of,
     params_of,
+    seconds_between,
 )
 
 if TYPE_CHECKING:
@@ -283,7 +283,7 @@ def timings_of(value: dict[str, Any], result: TaskResult) -> list[tuple[str, str
         timings.append(("created", str(created)))
     if finished:
         timings.append(("finished", str(finished)))
-    took = _seconds_between(created, finished)
+    took = seconds_between(created, finished)
     if took is not None:
         timings.append(("generation", f"{took:.1f} s"))
     if result.duration is not None:
@@ -291,25 +291,6 @@ def timings_of(value: dict[str, Any], result: TaskResult) -> list[tuple[str, str
     if result.try_number:
         timings.append(("try", str(result.try_number)))
     return timings
-
-
-def _seconds_between(start: Any, end: Any) -> float | None:
-    try:
-        first = _moment(start)
-        last = _moment(end)
-    except (TypeError, ValueError):
-        return None
-    if first is None or last is None or (first.tzinfo is None) != (last.tzinfo is None):
-        return None
-    return (last - first).total_seconds()
-
-
-def _moment(value: Any) -> datetime | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value).astimezone()
-    if isinstance(value, str) and value:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return None
 
 
 def notice_for(result: TaskResult | None) -> str:
