@@ -65,6 +65,9 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_xai.links.XaiOutputLink"],
+        "plugins": [
+            {"name": "xai_media", "plugin-class": "airflow_provider_xai.plugins.media.XaiMediaPlugin"}
+        ],
         "hooks": [{"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_xai.hooks.xai"]}],
         "operators": [
             {"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_xai.operators.xai"]}

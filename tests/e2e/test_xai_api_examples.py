@@ -182,14 +182,21 @@ def test_the_demo_gallery_lists_parameters_and_costs(xai_api, tmp_path):
 
     page = gallery.write_gallery(tmp_path).read_text()
 
-    assert page.count("<figure>") == 4
-    assert "xAI&#x27;s own API (api.x.ai): 4 files, 0.0860 USD" in page
+    # one rendering: the gallery is the package's page, the one the Airflow UI's media view shows
+    from airflow_provider_xai.plugins import render
+
+    assert gallery.render_page is render.render_page
+    assert 'data-testid="xai-media-page"' in page
+    assert page.count('data-testid="xai-medium"') == 4
+    assert page.count('data-testid="xai-generation"') == 2  # one card per request
+    assert "xAI&#39;s own API (api.x.ai)" in page and "4 files, 0.0860 USD" in page
     assert "0.0600 USD for 3 files" in page and "0.0260 USD" in page
     # parameters as a short list, never the raw request JSON; every source URL is a link
-    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page)
-    assert all("{" not in caption and "response_format" not in caption for caption in captions)
-    assert "<li>quality: high</li>" in page and "<li>images: 3</li>" in page
-    assert "source images (3): " in page
+    params = re.findall(r'<dl data-testid="xai-params">(.*?)</dl>', page, re.S)
+    assert len(params) == 2 and all("{" not in p and "response_format" not in p for p in params)
+    assert re.search(r"<dt>quality</dt><dd>high</dd>", page) and re.search(r"<dt>images</dt><dd>3</dd>", page)
+    assert "<dt>source images (3)</dt>" in page
     for url in sources["media_urls"]:
-        assert f'<a href="{url}">{url}</a>' in page
+        assert f'<a href="{url}" rel="noreferrer">{url}</a>' in page
     assert 'src="edit_from_sources/' in page
+    assert "overflow-wrap: anywhere" in page and "prefers-color-scheme: dark" in page
