@@ -199,21 +199,45 @@ class XaiWaitMixin:
             return store_media(self.output_path, state, request, log=self.log, session=session)
 
     def add_outlet_extra(self, context: Context, value: dict[str, Any]) -> None:
-        """Give every asset event of this task flat ``extra``: the remote id, the model and the outputs."""
+        """Give every asset event of this task flat ``extra`` (see :func:`outlet_extra`)."""
         outlets = [o for o in (getattr(self, "outlets", None) or []) if isinstance(o, Asset)]
         if not outlets:
             return
+        extra = outlet_extra(value, self.output_path)
         events = context["outlet_events"]
         for asset in outlets:
-            events[asset].extra.update(
-                {
-                    "xai_task_id": value["xai_task_id"],
-                    "model": value["model"],
-                    "outputs": value["outputs"],
-                    "api": value["api"],
-                    "cost_usd": value["usage"]["cost_usd"],
-                }
-            )
+            events[asset].extra.update(extra)
+
+
+def outlet_extra(value: dict[str, Any], output_path: Any = None) -> dict[str, Any]:
+    """Return the flat ``extra`` of a task's asset events: what a consumer needs, without XCom.
+
+    ``xai_task_id``, ``api``, ``model``, ``status``, ``finished_at``, ``outputs`` (the stored files),
+    ``sidecar`` (their description, ``None`` without ``output_path``), ``media_count``, ``video_seconds``
+    and ``cost_usd`` (``None`` where the API reports none). Never a media URL: they are short-lived and
+    may be signed.
+
+    :param value: the task's result dict (with ``usage``).
+    :param output_path: the task's rendered ``output_path``, where the sidecar is.
+    """
+    usage = value.get("usage") or {}
+    sidecar = None
+    if output_path:
+        from airflow_provider_xai.storage import as_storage_path
+
+        sidecar = str(as_storage_path(output_path) / f"{value['xai_task_id']}.json")
+    return {
+        "xai_task_id": value["xai_task_id"],
+        "api": value["api"],
+        "model": value["model"],
+        "status": value["status"],
+        "finished_at": value["finished_at"],
+        "outputs": value["outputs"],
+        "sidecar": sidecar,
+        "media_count": usage.get("media_count"),
+        "video_seconds": usage.get("video_seconds"),
+        "cost_usd": usage.get("cost_usd"),
+    }
 
 
 def upload_of(request: dict | None) -> dict[str, Any] | None:
