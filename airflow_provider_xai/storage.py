@@ -75,12 +75,31 @@ def store_media(
 ) -> list[str]:
     """Store every media URL of a finished task under ``output_path``; return the stored URIs.
 
+    :func:`store_media_files` does the same and returns each file's description instead.
+
     :param output_path: the folder (URI, local path or ``ObjectStoragePath``).
     :param state: the finished task.
     :param request: the request body that created it (recorded in the sidecar), if known.
     :param log: where to log progress.
     :param max_bytes: the largest file accepted.
     :param session: the HTTP session to download with.
+    """
+    files = store_media_files(output_path, state, request, log=log, max_bytes=max_bytes, session=session)
+    return [f["uri"] for f in files]
+
+
+def store_media_files(
+    output_path: Any,
+    state: TaskState,
+    request: dict | None,
+    *,
+    log: logging.Logger | Any = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    session: requests.Session | None = None,
+) -> list[dict[str, Any]]:
+    """Store the media like :func:`store_media`; return each file as the sidecar describes it.
+
+    Each description has ``uri``, ``url``, ``size``, ``content_type`` and ``sha256``.
     """
     folder = as_storage_path(output_path)
     if folder.protocol in ("file", "local", ""):
@@ -98,7 +117,7 @@ def store_media(
                     files[-1]["sha256"],
                 )
     write_manifest(folder, state, request, files)
-    return [f["uri"] for f in files]
+    return files
 
 
 def write_manifest(
@@ -124,6 +143,16 @@ def record_upload(
     output_path: Any, state: TaskState, request: dict | None, uri: str, *, log: logging.Logger | Any = None
 ) -> list[str]:
     """Check a video the service uploaded itself, then write its sidecar; return its URI.
+
+    :func:`record_upload_files` does the same and returns the file's description instead.
+    """
+    return [f["uri"] for f in record_upload_files(output_path, state, request, uri, log=log)]
+
+
+def record_upload_files(
+    output_path: Any, state: TaskState, request: dict | None, uri: str, *, log: logging.Logger | Any = None
+) -> list[dict[str, Any]]:
+    """Check a video the service uploaded itself, then write its sidecar; return the file's description.
 
     Nothing is downloaded from the service. The object must exist, be non-empty and start like an MP4
     (a 12-byte ranged read); its checksum is the one S3 keeps (the ETag of a single PUT is its MD5).
@@ -164,7 +193,7 @@ def record_upload(
     write_manifest(as_storage_path(output_path), state, request, [file])
     if log:
         log.info("xAI uploaded %s itself (%d bytes, etag %s); nothing was downloaded", uri, size, etag)
-    return [uri]
+    return [file]
 
 
 def _store_one(
