@@ -78,4 +78,8 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_xai.triggers.xai"]}
         ],
+        "task-decorators": [
+            {"name": "xai_image", "class-name": "airflow_provider_xai.decorators.xai.xai_image_task"},
+            {"name": "xai_video", "class-name": "airflow_provider_xai.decorators.xai.xai_video_task"},
+        ],
     }

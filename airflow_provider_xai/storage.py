@@ -76,6 +76,8 @@ def store_media(
 ) -> list[str]:
     """Store every media URL of a finished task under ``output_path``; return the stored URIs.
 
+    :func:`store_media_files` does the same and returns each file's description instead.
+
     :param output_path: the folder (URI, local path or ``ObjectStoragePath``).
     :param state: the finished task.
     :param request: the request body that created it (recorded in the sidecar), if known.
@@ -84,6 +86,32 @@ def store_media(
     :param session: the HTTP session to download with.
     :param abort_unfinished: first abort the multipart uploads an earlier, killed try left open for
         this task's files (a retry passes it: the keys are the remote task's, so they are its own).
+    """
+    files = store_media_files(
+        output_path,
+        state,
+        request,
+        log=log,
+        max_bytes=max_bytes,
+        session=session,
+        abort_unfinished=abort_unfinished,
+    )
+    return [f["uri"] for f in files]
+
+
+def store_media_files(
+    output_path: Any,
+    state: TaskState,
+    request: dict | None,
+    *,
+    log: logging.Logger | Any = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    session: requests.Session | None = None,
+    abort_unfinished: bool = False,
+) -> list[dict[str, Any]]:
+    """Store the media like :func:`store_media`; return each file as the sidecar describes it.
+
+    Each description has ``uri``, ``url``, ``size``, ``content_type`` and ``sha256``.
     """
     folder = as_storage_path(output_path)
     if folder.protocol in ("file", "local", ""):
@@ -103,7 +131,7 @@ def store_media(
                     files[-1]["sha256"],
                 )
     write_manifest(folder, state, request, files)
-    return [f["uri"] for f in files]
+    return files
 
 
 def write_manifest(
@@ -169,6 +197,16 @@ def record_upload(
 ) -> list[str]:
     """Check a video the service uploaded itself, then write its sidecar; return its URI.
 
+    :func:`record_upload_files` does the same and returns the file's description instead.
+    """
+    return [f["uri"] for f in record_upload_files(output_path, state, request, uri, log=log)]
+
+
+def record_upload_files(
+    output_path: Any, state: TaskState, request: dict | None, uri: str, *, log: logging.Logger | Any = None
+) -> list[dict[str, Any]]:
+    """Check a video the service uploaded itself, then write its sidecar; return the file's description.
+
     Nothing is downloaded from the service. The object must exist, be non-empty and start like an MP4
     (a 12-byte ranged read); its checksum is the one S3 keeps (the ETag of a single PUT is its MD5).
 
@@ -208,7 +246,7 @@ def record_upload(
     write_manifest(as_storage_path(output_path), state, request, [file])
     if log:
         log.info("xAI uploaded %s itself (%d bytes, etag %s); nothing was downloaded", uri, size, etag)
-    return [uri]
+    return [file]
 
 
 def _store_one(

@@ -66,6 +66,33 @@ class XaiWaitMixin:
         self._first_delay = positive_seconds(interval_name, interval)
         self._timeout_seconds = positive_seconds("timeout", timeout)
 
+    @property
+    def lineage_seen(self) -> dict[str, Any]:
+        """Return what this try learned for OpenLineage, kept on the instance the OpenLineage listener reads.
+
+        Keys: ``xai_task_id``, ``request``, ``state``, ``result``, ``files`` (the stored files' descriptions).
+        """
+        seen = self.__dict__.get("_xai_lineage_seen")
+        if seen is None:
+            seen = self.__dict__["_xai_lineage_seen"] = {}
+        return seen
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Return the OpenLineage lineage of a successful try: sources in, stored files out, a run facet.
+
+        Needs the OpenLineage provider (the ``openlineage`` extra), which calls it; see
+        :mod:`airflow_provider_xai.lineage` for the dataset names.
+        """
+        from airflow_provider_xai.lineage import operator_lineage
+
+        return operator_lineage(self, self.lineage_seen, failed=False)
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        """Return the OpenLineage lineage of a failed try: its sources, what is known of the remote task."""
+        from airflow_provider_xai.lineage import operator_lineage
+
+        return operator_lineage(self, self.lineage_seen, failed=True)
+
     @cached_property
     def hook(self) -> XaiHook:
         """Return the hook of this task's connection."""
@@ -151,6 +178,7 @@ class XaiWaitMixin:
 
     def finish(self, context: Context, result: WaitResult, request: dict | None) -> dict[str, Any]:
         """Turn the end of a wait into the task's outcome: the one place every path ends in."""
+        self.lineage_seen.update(xai_task_id=result.xai_task_id, request=request, state=result.state)
         state = result.resolve(uploaded=upload_of(request) is not None)
         if state.finished_at is None and state.api == "xai":  # xAI's answers carry no times: when seen
             state = dataclasses.replace(state, finished_at=datetime.now(timezone.utc).isoformat())
@@ -165,12 +193,13 @@ class XaiWaitMixin:
         if state.error_message:  # a success with a note, e.g. some of several images were moderated
             self.log.warning("xAI task %s: %s", state.xai_task_id, state.error_message)
         try:
-            outputs = self.store_media(context, state, request)
+            files = self.store_media(context, state, request)
         except XaiMediaExpiredError:
             self.on_expired(context, state.xai_task_id)
             raise
-        value = result_dict(state, request, outputs)
+        value = result_dict(state, request, [f["uri"] for f in files])
         value["usage"] = usage_of(state, request, context)
+        self.lineage_seen.update(result=value, files=files)
         self.add_outlet_extra(context, value)
         context["ti"].xcom_push(key=XaiOutputLink().xcom_key, value=output_link(value))
         self.on_delivered(context, state.xai_task_id)
@@ -182,21 +211,21 @@ class XaiWaitMixin:
     def on_expired(self, context: Context, xai_task_id: str) -> None:
         """Record that the task's media URLs expired (operators then resubmit on a retry)."""
 
-    def store_media(self, context: Context, state: TaskState, request: dict | None) -> list[str]:
-        """Store the media under ``output_path`` (when set) and return the stored URIs."""
+    def store_media(self, context: Context, state: TaskState, request: dict | None) -> list[dict[str, Any]]:
+        """Store the media under ``output_path`` (when set); return the stored files' descriptions."""
         if not self.output_path:
             return []
         import requests
 
-        from airflow_provider_xai.storage import record_upload, store_media
+        from airflow_provider_xai.storage import record_upload_files, store_media_files
 
         upload = upload_of(request)
         if upload is not None:
-            return record_upload(self.output_path, state, request, upload["uri"], log=self.log)
+            return record_upload_files(self.output_path, state, request, upload["uri"], log=self.log)
 
         with requests.Session() as session:
             session.verify = self.hook.settings.media_verify  # public roots plus the connection's CA
-            return store_media(
+            return store_media_files(
                 self.output_path,
                 state,
                 request,
@@ -206,21 +235,45 @@ class XaiWaitMixin:
             )
 
     def add_outlet_extra(self, context: Context, value: dict[str, Any]) -> None:
-        """Give every asset event of this task flat ``extra``: the remote id, the model and the outputs."""
+        """Give every asset event of this task flat ``extra`` (see :func:`outlet_extra`)."""
         outlets = [o for o in (getattr(self, "outlets", None) or []) if isinstance(o, Asset)]
         if not outlets:
             return
+        extra = outlet_extra(value, self.output_path)
         events = context["outlet_events"]
         for asset in outlets:
-            events[asset].extra.update(
-                {
-                    "xai_task_id": value["xai_task_id"],
-                    "model": value["model"],
-                    "outputs": value["outputs"],
-                    "api": value["api"],
-                    "cost_usd": value["usage"]["cost_usd"],
-                }
-            )
+            events[asset].extra.update(extra)
+
+
+def outlet_extra(value: dict[str, Any], output_path: Any = None) -> dict[str, Any]:
+    """Return the flat ``extra`` of a task's asset events: what a consumer needs, without XCom.
+
+    ``xai_task_id``, ``api``, ``model``, ``status``, ``finished_at``, ``outputs`` (the stored files),
+    ``sidecar`` (their description, ``None`` without ``output_path``), ``media_count``, ``video_seconds``
+    and ``cost_usd`` (``None`` where the API reports none). Never a media URL: they are short-lived and
+    may be signed.
+
+    :param value: the task's result dict (with ``usage``).
+    :param output_path: the task's rendered ``output_path``, where the sidecar is.
+    """
+    usage = value.get("usage") or {}
+    sidecar = None
+    if output_path:
+        from airflow_provider_xai.storage import as_storage_path
+
+        sidecar = str(as_storage_path(output_path) / f"{value['xai_task_id']}.json")
+    return {
+        "xai_task_id": value["xai_task_id"],
+        "api": value["api"],
+        "model": value["model"],
+        "status": value["status"],
+        "finished_at": value["finished_at"],
+        "outputs": value["outputs"],
+        "sidecar": sidecar,
+        "media_count": usage.get("media_count"),
+        "video_seconds": usage.get("video_seconds"),
+        "cost_usd": usage.get("cost_usd"),
+    }
 
 
 def upload_of(request: dict | None) -> dict[str, Any] | None:

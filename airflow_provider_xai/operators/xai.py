@@ -155,6 +155,7 @@ class XaiBaseGenerateOperator(XaiWaitMixin, BaseOperator):
                 ledger.forget_submitting()
                 raise
         self._xai_task_id = xai_task_id
+        self.lineage_seen.update(xai_task_id=xai_task_id, request=record)
         context["ti"].xcom_push(key=XCOM_TASK_ID_KEY, value=xai_task_id)
         if state is not None:
             value = self.finish(context, WaitResult(xai_task_id, WaitEnd.TERMINAL, state), record)

@@ -65,7 +65,10 @@ def test_etl_generates_verifies_and_feeds_the_consumer(etl):
         r["xai_task_id"] for r in generated.values()
     )
     for event in events:
-        assert set(event.extra) == {"xai_task_id", "model", "outputs", "api", "cost_usd"}
+        assert set(event.extra) == {
+            *("xai_task_id", "api", "model", "status", "finished_at", "outputs", "sidecar"),
+            *("media_count", "video_seconds", "cost_usd"),
+        }
         assert event.extra["model"] == "grok-imagine-image"
         assert event.extra["outputs"] in [r["outputs"] for r in generated.values()]
 

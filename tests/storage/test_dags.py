@@ -97,9 +97,14 @@ def test_asset_events_carry_task_id_model_and_outputs(xai_conn, monkeypatch, tmp
         assert event.source_task_id == task_id
         assert event.extra == {
             "xai_task_id": result["xai_task_id"],
-            "model": "grok-imagine-image",
-            "outputs": result["outputs"],
             "api": "gateway",
+            "model": "grok-imagine-image",
+            "status": "completed",
+            "finished_at": result["finished_at"],
+            "outputs": result["outputs"],
+            "sidecar": f"{folder if where == 's3' else 'file://' + folder}/{result['xai_task_id']}.json",
+            "media_count": 1,
+            "video_seconds": 0,
             "cost_usd": None,
         }
         assert len(result["outputs"]) == 1
