@@ -93,10 +93,11 @@ def asset_events(run_id: str, uri: str) -> list:
 
 
 class RecordingTI:
-    """The one TaskInstance call the operators make outside a DAG run: ``xcom_push``."""
+    """What the operators use of a TaskInstance outside a DAG run: XComs and the try number."""
 
-    def __init__(self) -> None:
+    def __init__(self, try_number: int = 1) -> None:
         self.xcom: dict[str, object] = {}
+        self.try_number = try_number
 
     def xcom_push(self, key: str, value: object) -> None:
         self.xcom[key] = value

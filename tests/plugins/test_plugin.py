@@ -74,7 +74,10 @@ def test_airflow_loads_the_plugin_under_lazy_and_eager_provider_discovery(tmp_pa
     for mode in ("lazy", "eager"):
         state = out[mode]
         assert state["plugins"].count("xai_media") == 1, (mode, state)
-        assert state["errors"] == {}, (mode, state["errors"])  # no "already registered" import error
+        # no "already registered" import error of ours (the OpenLineage provider's plugin has its own one,
+        # under eager discovery, when that provider is installed)
+        ours = {name: e for name, e in state["errors"].items() if "xai" in name.lower() or "xai" in e.lower()}
+        assert ours == {}, (mode, state["errors"])
         assert {a["url_prefix"] for a in state["apps"]} == {"/xai-media"}
         routes = {v["url_route"]: v for v in state["views"]}
         assert routes["xai-media"]["href"] == (
