@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-matrix docs bench bench-e2e lint emulator clean
+.PHONY: venv demo demo-ui test test-matrix docs bench bench-e2e lint emulator clean
 
 venv: $(STAMP)
 
@@ -18,6 +18,13 @@ $(STAMP): pyproject.toml
 
 demo: venv
 	$(BIN)/python scripts/demo.py
+
+# After `make demo`: the Airflow UI on the demo's home at http://localhost:8080, every user an admin (a demo,
+# no login); each run's "Generated media" tab is at the address `make demo` printed. Ctrl-C stops it.
+demo-ui: venv
+	AIRFLOW_HOME=$(CURDIR)/airflow_home AIRFLOW__CORE__LOAD_EXAMPLES=False \
+	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/example_dags AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True \
+	$(BIN)/airflow api-server --port 8080
 
 test: venv docs
 	bash scripts/system_packages.sh

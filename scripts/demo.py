@@ -21,12 +21,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from gallery import write_gallery  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+#: where `make demo-ui` serves the Airflow UI on the demo's home, and the run's "Generated media" tab
+UI = "http://localhost:8080"
+RUN_VIEW = "plugin/xai-media-run"
 HOME = ROOT / "airflow_home"
 OUTPUT = ROOT / "demo_output"
 BUCKET = "xai-demo"
@@ -85,6 +89,13 @@ def main() -> int:
         total = f"{sum(known):.4f} USD" if known else "not reported by this API"
         print(f"  {api:8} {len(costs)} items, cost {total}")
     print(f"\nGallery: {write_gallery(OUTPUT)}")
+    print(
+        "\nIn the Airflow UI (the Generated media tab): run `make demo-ui`, then open\n"
+        + "\n".join(
+            f"  {UI}/dags/{run.dag_id}/runs/{quote(run.run_id, safe='')}/{RUN_VIEW}" for *_, run, _ in results
+        )
+        + "\n(the S3 video's file lived in the demo's moto server: the view says it is missing)"
+    )
     return 0 if all(run.state == "success" for _, _, run, _ in results) else 1
 
 

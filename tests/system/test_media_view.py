@@ -308,6 +308,19 @@ def test_a_person_sees_the_image_and_plays_the_video_in_the_ui(media_run, tmp_pa
         )
         browser.execute_script("arguments[0].closest('section').scrollIntoView()", mapped_card)
         run_shot = _keep(browser, "ui-dag-run-view.png", tmp_path)
+
+        # Airflow's dark theme (here from the system's preference): the view follows it
+        browser.switch_to.default_content()
+        browser.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+        )
+        _enter_view(browser, f"{run_ui}/tasks/mapped/mapped/1/plugin/xai-media")
+        background = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
+        rgb = [
+            int(part) for part in background[background.index("(") + 1 : background.index(")")].split(",")[:3]
+        ]
+        assert sum(rgb) < 3 * 80, background  # a dark page, not a white box inside Airflow's dark UI
+        _keep(browser, "ui-task-instance-view-dark.png", tmp_path)
     finally:
         browser.quit()
     assert task_shot.stat().st_size > 10_000 and run_shot.stat().st_size > 10_000
