@@ -10,7 +10,8 @@ Run: ``make bench`` or ``.venv/bin/python benchmarks/run_all.py [--n 1000] [--ro
    figures are set side by side (~10 min per scheme);
 3. media storage against a raw stream copy (~2 min);
 4. xAI video delivery into S3 (moto): the service uploads vs the worker downloads (~3 min);
-5. end-to-end latency with the real Airflow components (~4 min).
+5. end-to-end latency with the real Airflow components (~4 min);
+6. the "Generated media" view serving stored files: the api-server's memory and Range latency (~1 min).
 
 A subset: ``--only delivery,xai-https`` (or ``make bench BENCH_ARGS="--only delivery"``).
 """
@@ -27,11 +28,12 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import bench_delivery  # noqa: E402
 import bench_e2e  # noqa: E402
+import bench_media_view  # noqa: E402
 import bench_schedule  # noqa: E402
 import bench_storage  # noqa: E402
 import bench_triggers  # noqa: E402
 
-PARTS = ("schedule", "https", "xai-https", "http", "xai-http", "storage", "delivery", "e2e")
+PARTS = ("schedule", "https", "xai-https", "http", "xai-http", "storage", "delivery", "e2e", "media-view")
 
 
 def _log(line: str) -> None:
@@ -49,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         type=lambda text: tuple(bench_delivery.parse_size(part) for part in text.split(",") if part),
         default=bench_delivery.SIZES,
         help="video sizes of the delivery benchmark (default 50MB,500MB)",
+    )
+    parser.add_argument(
+        "--media-view-sizes",
+        type=lambda text: tuple(bench_media_view.parse_size(part) for part in text.split(",") if part),
+        default=bench_media_view.SIZES,
+        help="file sizes of the media view benchmark (default 50MB,500MB)",
     )
     parser.add_argument(
         "--only", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}"
@@ -102,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         figures["e2e"] = bench_e2e.run(log=_log)
         print(bench_e2e.format_result(figures["e2e"]))
         rows += bench_e2e.checks(figures["e2e"])
+    if "media-view" in parts:
+        print("\n== the Generated media view serving stored files (real api-server) ==", flush=True)
+        figures["media-view"] = bench_media_view.run(args.media_view_sizes, args.rounds, log=_log)
+        print(bench_media_view.format_result(figures["media-view"]))
+        rows += bench_media_view.checks(figures["media-view"])
 
     print("\n== summary ==")
     for figure, value, target, passed in rows:

@@ -105,6 +105,26 @@ def test_delivery_benchmark_compares_upload_with_download(monkeypatch):
     json.dumps(result)
 
 
+def test_media_view_benchmark_serves_real_files_through_the_api_server():
+    """Tiny files stored by a real run, served by the real api-server (own process), one round."""
+    bench = load("bench_media_view")
+    result = bench.run(
+        sizes=(300_000, 900_000), rounds=1, ranges=3, range_bytes=50_000, log=lambda _line: None
+    )
+    assert [one["size"] for one in result["results"]] == [300_000, 900_000]
+    for one in result["results"]:
+        (measured,) = one["per_run"]
+        assert measured["full"]["sha256_ok"] and measured["full"]["content_type"] == "video/mp4"
+        assert measured["full"]["mb_per_s"] > 0 and measured["full"]["peak_source"] in ("VmHWM", "sampled")
+        assert len(measured["ranges"]["latencies_ms"]) == 3
+    assert result["server"]["rss_after_warmup_mib"] > 0
+    assert result["rss_ratio"]["size_ratio"] == 3
+    rows = bench.checks(result)
+    assert len(rows) == 5 and all(len(row) == 4 for row in rows) and rows[-1][3]
+    assert "range median" in bench.format_result(result)
+    json.dumps(result)
+
+
 def test_storage_benchmark_produces_its_figures():
     bench = load("bench_storage")
     result = bench.run(size=3_000_000, runs=1, log=lambda _line: None)
