@@ -178,10 +178,11 @@ def status_kb(field: str) -> int:
 
 
 class _TI:
-    """The one TaskInstance call the operator makes outside a DAG run."""
+    """What the operator uses of a TaskInstance outside a DAG run: XComs and the try number."""
 
     def __init__(self) -> None:
         self.xcom: dict[str, Any] = {}
+        self.try_number = 1
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.xcom[key] = value
