@@ -164,7 +164,8 @@ def abort_unfinished_uploads(folder: ObjectStoragePath, name_prefix: str, *, log
     """
     if folder.protocol not in ("s3", "s3a"):
         return 0
-    bucket, key = folder.bucket, folder.key.strip("/")
+    # the file system's path is "bucket/key" on every Airflow (3.1's ``bucket`` keeps the ``conn_id@``)
+    bucket, _, key = folder.path.strip("/").partition("/")
     prefix = f"{key}/{name_prefix}" if key else name_prefix
     try:
         answer = folder.fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=prefix)
