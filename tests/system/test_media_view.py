@@ -110,7 +110,8 @@ def test_the_view_on_the_real_api_server(media_run):
 
     run_page = requests.get(media_run.page("dag-run"), headers=admin, timeout=60)
     assert run_page.status_code == 200
-    assert run_page.text.count('data-testid="xai-generation"') == 5  # 3 mapped + clip + unstored
+    # 3 mapped + clip + unstored + to_s3 (stored locally here)
+    assert run_page.text.count('data-testid="xai-generation"') == 6
 
     # no session, no bytes; a user who may not read the DAG gets 403; a path outside the outputs is refused
     assert requests.get(ti_page, timeout=30).status_code == 401
@@ -289,7 +290,7 @@ def test_a_person_sees_the_image_and_plays_the_video_in_the_ui(media_run, tmp_pa
         # the run's tab: every medium of the run, mapped tasks included
         _enter_view(browser, f"{run_ui}/plugin/xai-media-run")
         cards = browser.find_elements(By.CSS_SELECTOR, "[data-testid='xai-generation']")
-        assert len(cards) == 5, [c.get_attribute("data-task-id") for c in cards]
+        assert len(cards) == 6, [c.get_attribute("data-task-id") for c in cards]
         assert sorted(
             c.get_attribute("data-map-index") for c in cards if c.get_attribute("data-task-id") == "mapped"
         ) == ["0", "1", "2"]
